@@ -1,0 +1,686 @@
+//! Folding: undoing in one pass what people do to slip words past a filter.
+//!
+//! A message is decoded into *units* (folded characters, each remembering the bytes of the
+//! original it came from), then laid out in three views that the rule matcher searches:
+//!
+//! * **word**: lower case, compatibility forms (fullwidth, mathematical, enclosed, superscript,
+//!   ligatures) and every Unicode TR39 confusable mapped to their prototype, accents and
+//!   combining marks (zalgo, strike-through overlays) and invisible characters dropped, and
+//!   one space between words. Digits and punctuation are left alone, so "5 hit combo" stays
+//!   what it says.
+//! * **leet**: only the words that hold a disguise, with leetspeak undone (`5h1t`, `fvck`,
+//!   `@ss`, `b!7ch`). Letters that leetspeak makes ambiguous share one canonical letter
+//!   (`i l 1 ! |` are all `i`; `u v` are `u`), on the terms' side too, so `bu11sh1t` needs no
+//!   guessing. A hit here only counts where a substitution was actually undone, so that
+//!   ordinary words that differ from a term only by `i`/`l` stay clean.
+//! * **joined**: runs of single letters with separators between them (`f.u.c.k`, `f u c k`,
+//!   `s_h_i_t`, `f🍆u🍆c🍆k`) joined into one word. Letters that are not single (`sh ift`)
+//!   are never joined, so no word is invented out of two real ones.
+//!
+//! Each view collapses repeated letters (`fuuuuck`) into one byte with a run length, so a
+//! term matches however many times a letter is repeated but never with fewer repeats than it
+//! is written with (`ass` does not match `as`). Every byte of every view keeps the byte range
+//! of the original text it came from.
+//!
+//! The character table is generated at build time (`build.rs`) from the committed
+//! `tools/unicode/confusables.txt` and the Unicode data of `unicode-normalization`; ASCII
+//! takes a fast path.
+
+#[allow(clippy::unreadable_literal, clippy::large_const_arrays, clippy::large_stack_arrays)]
+mod table {
+    include!(concat!(env!("OUT_DIR"), "/fold_table.rs"));
+}
+
+use crate::verdict::Span;
+
+/// Unit classes.
+pub(crate) const ALPHA: u8 = 0;
+pub(crate) const DIGIT: u8 = 1;
+/// ASCII punctuation that leetspeak uses as a letter (`@ $ ! | + (`).
+pub(crate) const SYM: u8 = 2;
+pub(crate) const SEP: u8 = 3;
+/// An apostrophe: a separator that never lets single letters around it be joined (`I'm a`).
+pub(crate) const APOS: u8 = 4;
+
+/// Unit flags.
+const U_CONFUSABLE: u8 = 1;
+const U_COMPAT: u8 = 2;
+/// Something invisible or a combining mark was dropped right before this unit.
+const U_AFTER_DROP: u8 = 4;
+
+/// View byte flags.
+pub(crate) const TOKEN_START: u8 = 1;
+pub(crate) const TOKEN_END: u8 = 2;
+/// A leetspeak substitution or a confusable was undone here.
+pub(crate) const STRONG: u8 = 4;
+/// The original was disguised here (confusable, compatibility form, invisible or mark).
+pub(crate) const DISGUISE: u8 = 8;
+
+/// Longest separator (in units) allowed between two single letters that are joined.
+const MAX_JOIN_GAP: u32 = 4;
+
+/// Classes of the ASCII characters, lower-case letters already applied.
+const fn ascii_class(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => ALPHA,
+        b'0'..=b'9' => DIGIT,
+        b'@' | b'$' | b'!' | b'|' | b'+' | b'(' => SYM,
+        b'\'' | b'`' => APOS,
+        _ => SEP,
+    }
+}
+
+/// The canonical letter of a unit in the leet and joined views, and whether getting there
+/// undid a substitution (as opposed to merging two real letters, `l`→`i`).
+#[inline]
+fn canonical(ch: char) -> (char, bool) {
+    match ch {
+        '4' | '@' => ('a', true),
+        '8' => ('b', true),
+        '(' => ('c', true),
+        '3' => ('e', true),
+        '6' | '9' => ('g', true),
+        '1' | '!' | '|' => ('i', true),
+        'l' => ('i', false),
+        '0' => ('o', true),
+        '5' | '$' => ('s', true),
+        '7' | '+' => ('t', true),
+        'v' => ('u', true),
+        c => (c, false),
+    }
+}
+
+/// How folding treats one character of the original text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CharFold {
+    /// Kept as it is: a letter or digit that needs no folding.
+    Letter,
+    /// Kept as it is: a separator (space, punctuation, symbol, emoji).
+    Separator,
+    /// Dropped: an invisible character (zero-width, soft hyphen, BOM, bidi control, …).
+    Invisible,
+    /// Dropped: a combining mark (accent, zalgo, overlay).
+    Mark,
+    /// Replaced by the given folded text; `confusable` tells whether a TR39 confusable was
+    /// mapped on the way.
+    Mapped {
+        /// The folded text.
+        to: &'static str,
+        /// Whether a confusable (rather than only case or a compatibility form) was mapped.
+        confusable: bool,
+    },
+}
+
+/// Looks up how folding treats `c` (outside ASCII; ASCII letters are only lower-cased).
+///
+/// ```
+/// use chatguard::fold::{fold_char, CharFold};
+/// assert_eq!(fold_char('с'), CharFold::Mapped { to: "c", confusable: true }); // Cyrillic es
+/// assert_eq!(fold_char('\u{200B}'), CharFold::Invisible);
+/// ```
+#[must_use]
+pub fn fold_char(c: char) -> CharFold {
+    if c.is_ascii() {
+        return if c.is_ascii_uppercase() {
+            let i = usize::from(c as u8 - b'A');
+            CharFold::Mapped { to: &"abcdefghijklmnopqrstuvwxyz"[i..=i], confusable: false }
+        } else if c.is_ascii_alphanumeric() {
+            CharFold::Letter
+        } else {
+            CharFold::Separator
+        };
+    }
+    let e = entry(c);
+    match e >> 29 {
+        table::KIND_LETTER => CharFold::Letter,
+        table::KIND_SEPARATOR => CharFold::Separator,
+        table::KIND_INVISIBLE => CharFold::Invisible,
+        table::KIND_MARK => CharFold::Mark,
+        _ => CharFold::Mapped { to: mapped(e), confusable: (e >> 27) & table::FLAG_CONFUSABLE != 0 },
+    }
+}
+
+#[inline]
+fn entry(c: char) -> u32 {
+    let cp = c as usize;
+    let block = table::BLOCK_INDEX.get(cp >> 8).copied().unwrap_or(0);
+    table::ENTRIES[usize::from(table::BLOCKS[usize::from(block)][cp & 0xFF])]
+}
+
+#[inline]
+fn mapped(e: u32) -> &'static str {
+    let len = ((e >> 20) & 0x7F) as usize;
+    let off = (e & 0xF_FFFF) as usize;
+    &table::POOL[off..off + len]
+}
+
+/// One folded character and where it came from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unit {
+    pub ch: char,
+    pub start: u32,
+    pub end: u32,
+    pub class: u8,
+    pub flags: u8,
+}
+
+/// A word of the message, in units, after trimming punctuation that only ends a sentence.
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    first: u32,
+    end: u32,
+    /// Separator units between the previous token and this one.
+    gap: u32,
+    /// Whether that separator holds an apostrophe.
+    apostrophe: bool,
+}
+
+/// One searchable view: bytes of folded text, each with its run length, original span and
+/// flags.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct View {
+    pub text: Vec<u8>,
+    pub run: Vec<u8>,
+    pub start: Vec<u32>,
+    pub end: Vec<u32>,
+    pub flags: Vec<u8>,
+    collapse: bool,
+    last: Option<char>,
+    last_len: usize,
+    cap: usize,
+    pub full: bool,
+}
+
+impl View {
+    fn with_capacity(cap: usize, collapse: bool) -> View {
+        View {
+            text: Vec::with_capacity(cap),
+            run: Vec::with_capacity(cap),
+            start: Vec::with_capacity(cap),
+            end: Vec::with_capacity(cap),
+            flags: Vec::with_capacity(cap),
+            collapse,
+            last: None,
+            last_len: 0,
+            cap,
+            full: false,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.run.clear();
+        self.start.clear();
+        self.end.clear();
+        self.flags.clear();
+        self.last = None;
+        self.last_len = 0;
+        self.full = false;
+    }
+
+    #[inline]
+    fn push_char(&mut self, c: char, start: u32, end: u32, flags: u8) {
+        if self.full {
+            return;
+        }
+        let n = self.text.len();
+        if self.collapse && self.last == Some(c) {
+            for i in n - self.last_len..n {
+                self.run[i] = self.run[i].saturating_add(1);
+                self.end[i] = end;
+                self.flags[i] |= flags;
+            }
+            return;
+        }
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        if n + bytes.len() + 1 > self.cap {
+            self.full = true;
+            return;
+        }
+        let first = if self.last.is_none() { TOKEN_START } else { 0 };
+        for (k, &b) in bytes.iter().enumerate() {
+            self.text.push(b);
+            self.run.push(1);
+            self.start.push(start);
+            self.end.push(end);
+            self.flags.push(flags | if k == 0 { first } else { 0 });
+        }
+        self.last = Some(c);
+        self.last_len = bytes.len();
+    }
+
+    #[inline]
+    fn push_sep(&mut self, start: u32, end: u32) {
+        if self.last.is_none() || self.full {
+            return;
+        }
+        let n = self.text.len();
+        self.flags[n - 1] |= TOKEN_END;
+        self.text.push(b' ');
+        self.run.push(1);
+        self.start.push(start);
+        self.end.push(end);
+        self.flags.push(0);
+        self.last = None;
+    }
+
+    fn finish(&mut self) {
+        if let Some(last) = self.flags.last_mut() {
+            if self.last.is_some() {
+                *last |= TOKEN_END;
+            } else if self.text.last() == Some(&b' ') {
+                self.text.pop();
+                self.run.pop();
+                self.start.pop();
+                self.end.pop();
+                self.flags.pop();
+            }
+        }
+    }
+
+    /// The original span of view bytes `s..e`.
+    #[inline]
+    pub fn span(&self, s: usize, e: usize) -> Span {
+        Span { start: self.start[s] as usize, end: self.end[e - 1] as usize }
+    }
+
+    /// The text with runs collapsed (what the automata search).
+    pub fn as_str(&self) -> &str {
+        // Built only from `char`s and ASCII spaces, so it is always valid UTF-8.
+        std::str::from_utf8(&self.text).unwrap_or("")
+    }
+}
+
+/// Counts of what folding undid, for features and explanations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FoldStats {
+    /// Characters decoded (invalid UTF-8 sequences count as one each).
+    pub chars: u32,
+    /// Characters replaced through a TR39 confusable.
+    pub confusables: u32,
+    /// Characters replaced through a compatibility form only (fullwidth, mathematical, …).
+    pub compat: u32,
+    /// Invisible characters dropped.
+    pub invisibles: u32,
+    /// Combining marks dropped.
+    pub marks: u32,
+    /// Leetspeak substitutions undone in words that were searched in the leet view.
+    pub leet: u32,
+    /// Separator characters skipped between single letters that were joined.
+    pub separators_skipped: u32,
+    /// Letters joined into words in the joined view.
+    pub joined_letters: u32,
+    /// Invalid UTF-8 sequences.
+    pub invalid_utf8: u32,
+    /// Words mixing Latin letters with letters mapped from another script.
+    pub mixed_script_words: u32,
+}
+
+/// The reusable buffers folding writes into. Sized once; never grows.
+#[derive(Clone, Debug)]
+pub(crate) struct FoldBuffers {
+    units: Vec<Unit>,
+    tokens: Vec<Token>,
+    unit_cap: usize,
+    /// The word view, uncollapsed: what regexes search and what explanations show.
+    pub plain: View,
+    pub word: View,
+    pub leet: View,
+    pub joined: View,
+    pub stats: FoldStats,
+    /// The input did not fit in the buffers and was folded only in part.
+    pub truncated: bool,
+}
+
+impl FoldBuffers {
+    /// Buffers for inputs of up to `max_bytes` bytes.
+    pub fn new(max_bytes: usize) -> FoldBuffers {
+        // Compatibility forms can expand (ﬃ → ffi), so leave room; past it, fold a prefix.
+        let unit_cap = max_bytes + max_bytes / 2 + 16;
+        let view_cap = unit_cap * 4 + 8;
+        FoldBuffers {
+            units: Vec::with_capacity(unit_cap),
+            tokens: Vec::with_capacity(unit_cap),
+            unit_cap,
+            plain: View::with_capacity(view_cap, false),
+            word: View::with_capacity(view_cap, true),
+            leet: View::with_capacity(view_cap, true),
+            joined: View::with_capacity(view_cap, true),
+            stats: FoldStats::default(),
+            truncated: false,
+        }
+    }
+
+    /// Folds `input` into every view.
+    pub fn fold(&mut self, input: &[u8]) {
+        self.stats = FoldStats::default();
+        self.truncated = false;
+        self.decode(input);
+        self.tokenize();
+        self.build_word_views();
+        self.build_leet_view();
+        self.build_joined_view();
+        self.truncated |= self.plain.full || self.word.full || self.leet.full || self.joined.full;
+    }
+
+    fn decode(&mut self, input: &[u8]) {
+        self.units.clear();
+        let mut offset = 0usize;
+        let mut dropped = false;
+        for chunk in input.utf8_chunks() {
+            let valid = chunk.valid();
+            let bytes = valid.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if self.units.len() + 8 > self.unit_cap {
+                    self.truncated = true;
+                    return;
+                }
+                let b = bytes[i];
+                let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
+                if b.is_ascii() {
+                    // ASCII fast path.
+                    self.stats.chars += 1;
+                    self.units.push(Unit {
+                        ch: char::from(b.to_ascii_lowercase()),
+                        start,
+                        end: start + 1,
+                        class: ascii_class(b),
+                        flags: if dropped { U_AFTER_DROP } else { 0 },
+                    });
+                    dropped = false;
+                    i += 1;
+                    continue;
+                }
+                let c = valid[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                let len = c.len_utf8();
+                let end = start + u32::try_from(len).unwrap_or(4);
+                self.stats.chars += 1;
+                let e = entry(c);
+                match e >> 29 {
+                    table::KIND_LETTER => {
+                        self.units.push(Unit { ch: c, start, end, class: ALPHA, flags: after(dropped) });
+                        dropped = false;
+                    }
+                    table::KIND_SEPARATOR => {
+                        self.units.push(Unit { ch: c, start, end, class: SEP, flags: 0 });
+                        dropped = false;
+                    }
+                    table::KIND_INVISIBLE => {
+                        self.stats.invisibles += 1;
+                        dropped = true;
+                    }
+                    table::KIND_MARK => {
+                        self.stats.marks += 1;
+                        dropped = true;
+                    }
+                    _ => {
+                        let flags = (e >> 27) & 3;
+                        let mut uflags = after(dropped);
+                        if flags & table::FLAG_CONFUSABLE != 0 {
+                            uflags |= U_CONFUSABLE;
+                            self.stats.confusables += 1;
+                        } else if flags & table::FLAG_COMPAT != 0 {
+                            uflags |= U_COMPAT;
+                            self.stats.compat += 1;
+                        }
+                        for d in mapped(e).chars() {
+                            let class = if d.is_ascii() {
+                                ascii_class(d as u8)
+                            } else if entry(d) >> 29 == table::KIND_LETTER {
+                                ALPHA
+                            } else {
+                                SEP
+                            };
+                            self.units.push(Unit { ch: d, start, end, class, flags: uflags });
+                        }
+                        dropped = false;
+                    }
+                }
+                i += len;
+            }
+            offset += bytes.len();
+            let invalid = chunk.invalid();
+            if !invalid.is_empty() {
+                if self.units.len() + 8 > self.unit_cap {
+                    self.truncated = true;
+                    return;
+                }
+                let start = u32::try_from(offset).unwrap_or(u32::MAX);
+                let end = u32::try_from(offset + invalid.len()).unwrap_or(u32::MAX);
+                self.units.push(Unit { ch: char::REPLACEMENT_CHARACTER, start, end, class: SEP, flags: 0 });
+                self.stats.chars += 1;
+                self.stats.invalid_utf8 += 1;
+                offset += invalid.len();
+            }
+        }
+    }
+
+    /// Splits the units into tokens of letters, digits and leet symbols, trimming symbols
+    /// that only punctuate (`fuck!!!`, `(lol)`) but keeping `@`/`$` that lead a word (`@ss`,
+    /// `$hit`) and `$` that ends one (`a$$`).
+    fn tokenize(&mut self) {
+        self.tokens.clear();
+        let units = &self.units;
+        let n = units.len();
+        let mut i = 0;
+        let mut gap = 0u32;
+        let mut apostrophe = false;
+        while i < n {
+            let u = units[i];
+            if u.class == SEP || u.class == APOS {
+                gap += 1;
+                apostrophe |= u.class == APOS;
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < n && matches!(units[j].class, ALPHA | DIGIT | SYM) {
+                j += 1;
+            }
+            let (mut first, mut end) = (i, j);
+            while first < end && units[first].class == SYM && !matches!(units[first].ch, '@' | '$') {
+                first += 1;
+            }
+            while end > first && units[end - 1].class == SYM && units[end - 1].ch != '$' {
+                end -= 1;
+            }
+            if first < end {
+                self.tokens.push(Token {
+                    first: first as u32,
+                    end: end as u32,
+                    gap: gap + (first - i) as u32,
+                    apostrophe,
+                });
+                gap = (j - end) as u32;
+                apostrophe = false;
+            } else {
+                gap += (j - i) as u32;
+            }
+            i = j;
+        }
+    }
+
+    fn build_word_views(&mut self) {
+        self.plain.clear();
+        self.word.clear();
+        for u in &self.units {
+            if u.class == ALPHA || u.class == DIGIT {
+                let flags = if u.flags != 0 { DISGUISE } else { 0 };
+                self.plain.push_char(u.ch, u.start, u.end, flags);
+                self.word.push_char(u.ch, u.start, u.end, flags);
+            } else {
+                self.plain.push_sep(u.start, u.end);
+                self.word.push_sep(u.start, u.end);
+            }
+        }
+        self.plain.finish();
+        self.word.finish();
+    }
+
+    fn build_leet_view(&mut self) {
+        self.leet.clear();
+        for t in &self.tokens {
+            let units = &self.units[t.first as usize..t.end as usize];
+            let mut alpha = false;
+            let mut strong = false;
+            let mut confusable = false;
+            let mut latin = false;
+            for u in units {
+                alpha |= u.class == ALPHA;
+                strong |= u.flags & U_CONFUSABLE != 0 || (u.class != ALPHA && canonical(u.ch).1) || u.ch == 'v';
+                confusable |= u.flags & U_CONFUSABLE != 0;
+                latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
+            }
+            if confusable && latin {
+                self.stats.mixed_script_words += 1;
+            }
+            let qualifies = alpha || units.iter().any(|u| matches!(u.ch, '@' | '$'));
+            if !(qualifies && strong) {
+                if let Some(u) = units.first() {
+                    self.leet.push_sep(u.start, u.end);
+                }
+                continue;
+            }
+            for u in units {
+                let (c, subst) = canonical(u.ch);
+                let is_strong = u.flags & U_CONFUSABLE != 0 || (subst && (u.class != ALPHA || u.ch == 'v'));
+                if subst && u.class != ALPHA {
+                    self.stats.leet += 1;
+                }
+                let mut flags = if is_strong { STRONG } else { 0 };
+                if u.flags != 0 || is_strong {
+                    flags |= DISGUISE;
+                }
+                self.leet.push_char(c, u.start, u.end, flags);
+            }
+            if let Some(u) = units.last() {
+                self.leet.push_sep(u.end, u.end);
+            }
+        }
+        self.leet.finish();
+    }
+
+    fn build_joined_view(&mut self) {
+        self.joined.clear();
+        let tokens = &self.tokens;
+        let mut i = 0;
+        while i < tokens.len() {
+            // A run of single-unit tokens, each separated from the previous by a short
+            // separator with no apostrophe.
+            let mut j = i + 1;
+            if tokens[i].end - tokens[i].first == 1 && !contraction(&tokens[i]) {
+                while j < tokens.len()
+                    && tokens[j].end - tokens[j].first == 1
+                    && tokens[j].gap <= MAX_JOIN_GAP
+                    && !contraction(&tokens[j])
+                {
+                    j += 1;
+                }
+            }
+            let run = &tokens[i..j];
+            let letters = run.iter().filter(|t| self.units[t.first as usize].class == ALPHA).count();
+            if run.len() >= 3 && letters >= 2 {
+                for (k, t) in run.iter().enumerate() {
+                    let u = self.units[t.first as usize];
+                    let (c, _) = canonical(u.ch);
+                    self.joined.push_char(c, u.start, u.end, STRONG | DISGUISE);
+                    if k > 0 {
+                        self.stats.separators_skipped += t.gap;
+                    }
+                }
+                self.stats.joined_letters += run.len() as u32;
+                let last = self.units[run[run.len() - 1].first as usize];
+                self.joined.push_sep(last.end, last.end);
+            }
+            i = j;
+        }
+        self.joined.finish();
+    }
+}
+
+/// Whether a token is the tail of a contraction (`m` in `I'm`, `s` in `it's`): it is never
+/// joined with the single letters around it.
+fn contraction(t: &Token) -> bool {
+    t.apostrophe && t.gap == 1
+}
+
+impl FoldBuffers {
+    /// The searchable forms of a rule term folded into these buffers: its word view (unless it
+    /// is written with leetspeak symbols, which only the canonical form can match) and its
+    /// canonical form for the leet and joined views (if it has a letter). Each is the
+    /// collapsed text with the run length of each byte. Used when compiling rules.
+    pub fn term_views(&self) -> (Option<(String, Vec<u8>)>, Option<(String, Vec<u8>)>) {
+        let has_sym = self.units.iter().any(|u| u.class == SYM);
+        let has_alpha = self.units.iter().any(|u| u.class == ALPHA);
+        let word = (!has_sym && !self.word.text.is_empty())
+            .then(|| (self.word.as_str().to_owned(), self.word.run.clone()));
+        let canon = has_alpha.then(|| {
+            let mut view = View::with_capacity(self.units.len() * 4 + 8, true);
+            for u in &self.units {
+                if matches!(u.class, ALPHA | DIGIT | SYM) {
+                    view.push_char(canonical(u.ch).0, u.start, u.end, 0);
+                } else {
+                    view.push_sep(u.start, u.end);
+                }
+            }
+            view.finish();
+            (view.as_str().to_owned(), view.run)
+        });
+        (word, canon)
+    }
+}
+
+#[inline]
+fn after(dropped: bool) -> u8 {
+    if dropped {
+        U_AFTER_DROP
+    } else {
+        0
+    }
+}
+
+/// The views of a folded message, owned: for tools, tests and explanations. The hot path
+/// uses the same code on buffers inside [`Scratch`](crate::Scratch) instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Folded {
+    /// The word view, repeats kept: lower case, confusables and compatibility forms mapped,
+    /// marks and invisibles dropped, one space between words.
+    pub word: String,
+    /// The word view with repeated letters collapsed.
+    pub word_collapsed: String,
+    /// The leet view (only words that hold a disguise), collapsed.
+    pub leet: String,
+    /// The joined view (single letters joined), collapsed.
+    pub joined: String,
+    /// For each byte of `word`, the span of the original it came from.
+    pub word_spans: Vec<Span>,
+    /// What folding undid.
+    pub stats: FoldStats,
+}
+
+/// Folds `text` into its views (allocates; see the module docs).
+///
+/// ```
+/// let f = chatguard::fold::fold("Ｆück ＴＨＩＳ");
+/// assert_eq!(f.word, "fuck this");
+/// let f = chatguard::fold::fold("f.u.c.k off");
+/// assert_eq!(f.joined, "fuck");
+/// let f = chatguard::fold::fold("5h1t happens");
+/// assert_eq!(f.leet, "shit");
+/// ```
+#[must_use]
+pub fn fold(text: &str) -> Folded {
+    let mut buffers = FoldBuffers::new(text.len());
+    buffers.fold(text.as_bytes());
+    let plain = &buffers.plain;
+    Folded {
+        word: plain.as_str().to_owned(),
+        word_collapsed: buffers.word.as_str().to_owned(),
+        leet: buffers.leet.as_str().to_owned(),
+        joined: buffers.joined.as_str().to_owned(),
+        word_spans: (0..plain.text.len()).map(|i| plain.span(i, i + 1)).collect(),
+        stats: buffers.stats,
+    }
+}

@@ -1,0 +1,449 @@
+//! Compiled rules: Aho-Corasick automata over the folded views (one for the word view, one
+//! for the canonical alphabet shared by the leet and joined views), a regex per regex rule,
+//! and the matching loop that turns automaton matches into hits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aho_corasick::automaton::OverlappingState;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use regex_automata::meta;
+
+use super::parse::{Date, EntryKind, Scope, Wildcard};
+use super::{Rule, RuleKind, RuleSet};
+use crate::error::{Error, RuleError};
+use crate::fold::{FoldBuffers, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START};
+use crate::message::MessageKind;
+use crate::verdict::{Categories, Hit, RuleId, Severity, Span, View};
+
+/// Limits applied while compiling.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CompileLimits {
+    pub max_rules: usize,
+    pub max_regex_size: usize,
+}
+
+/// One way a pattern of an automaton is used by a rule.
+#[derive(Clone, Debug)]
+struct PatternUse {
+    rule: u32,
+    /// Minimum run length of each byte of the collapsed pattern.
+    runs: Box<[u8]>,
+    wildcard: Wildcard,
+    allow: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Automaton {
+    ac: AhoCorasick,
+    uses: Vec<Vec<PatternUse>>,
+}
+
+/// Everything compiled from a rule set. Immutable; shared by all threads.
+#[derive(Clone, Debug)]
+pub(crate) struct Matcher {
+    word: Option<Automaton>,
+    canon: Option<Automaton>,
+    regexes: Vec<(u32, meta::Regex)>,
+    pub rules: Vec<Rule>,
+    /// For each rule: the rules an `allow: … for=…` is limited to (empty: every rule).
+    for_rules: Vec<Box<[u32]>>,
+    has_expiry: bool,
+}
+
+/// A permitted term found in the message.
+#[derive(Clone, Copy, Debug)]
+struct Permit {
+    span: Span,
+    rule: u32,
+}
+
+/// A blocked rule found in the message, before permits are applied.
+#[derive(Clone, Copy, Debug)]
+struct RawHit {
+    rule: u32,
+    span: Span,
+    view: View,
+    disguised: bool,
+}
+
+/// Per-thread buffers for matching. Sized from the config; never grow.
+#[derive(Debug)]
+pub(crate) struct MatchBuffers {
+    raw: Vec<RawHit>,
+    permits: Vec<Permit>,
+    pub hits: Vec<Hit>,
+    regex_caches: Vec<meta::Cache>,
+    /// Hits found but not stored (the hit list was full).
+    pub dropped: u32,
+    pub categories: Categories,
+    pub severity: Severity,
+    pub per_category: [Severity; 6],
+    pub evasive: bool,
+}
+
+impl MatchBuffers {
+    pub fn new(matcher: &Matcher, max_hits: usize) -> MatchBuffers {
+        MatchBuffers {
+            raw: Vec::with_capacity(max_hits * 8),
+            permits: Vec::with_capacity(max_hits * 8),
+            hits: Vec::with_capacity(max_hits),
+            regex_caches: matcher.regexes.iter().map(|(_, r)| r.create_cache()).collect(),
+            dropped: 0,
+            categories: Categories::NONE,
+            severity: Severity::None,
+            per_category: [Severity::None; 6],
+            evasive: false,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.raw.clear();
+        self.permits.clear();
+        self.hits.clear();
+        self.dropped = 0;
+        self.categories = Categories::NONE;
+        self.severity = Severity::None;
+        self.per_category = [Severity::None; 6];
+        self.evasive = false;
+    }
+}
+
+/// The searchable forms of a term.
+struct TermForms {
+    word: Option<(String, Vec<u8>)>,
+    canon: Option<(String, Vec<u8>)>,
+}
+
+fn term_forms(fold: &mut FoldBuffers, term: &str) -> TermForms {
+    if term.len() > 48 {
+        *fold = FoldBuffers::new(term.len());
+    }
+    fold.fold(term.as_bytes());
+    let (word, canon) = fold.term_views();
+    TermForms { word, canon }
+}
+
+impl Matcher {
+    /// Compiles a rule set.
+    pub fn compile(rules: &RuleSet, limits: CompileLimits) -> Result<Matcher, Error> {
+        if rules.entries.len() > limits.max_rules {
+            return Err(Error::limit(format!(
+                "{} rules exceed the limit of {} (Config::max_rules)",
+                rules.entries.len(),
+                limits.max_rules
+            )));
+        }
+        let mut compiled: Vec<Rule> = Vec::with_capacity(rules.entries.len());
+        let mut errors = Vec::new();
+        let mut word = PatternTable::default();
+        let mut canon = PatternTable::default();
+        let mut regexes = Vec::new();
+        let mut for_rules_of: Vec<Box<[u32]>> = Vec::with_capacity(rules.entries.len());
+        let mut fold = FoldBuffers::new(64);
+        // `for=` names a blocked term as written; resolve it after every term is known.
+        let mut by_written: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, (_, e)) in rules.entries.iter().enumerate() {
+            if matches!(e.kind, EntryKind::Term { .. } | EntryKind::Regex { .. }) {
+                by_written.entry(e.written.as_str()).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        for (i, (file, e)) in rules.entries.iter().enumerate() {
+            let id = u32::try_from(i).unwrap_or(u32::MAX);
+            let error = |message: String| RuleError {
+                file: Arc::clone(file),
+                line: e.line,
+                column: e.column,
+                message,
+                text: e.written.clone(),
+            };
+            let kind = match &e.kind {
+                EntryKind::Term { term, wildcard } | EntryKind::Allow { term, wildcard, .. } => {
+                    let (allow, for_rules) = match &e.kind {
+                        EntryKind::Allow { for_rule: Some(target), .. } => match by_written.get(target.as_str()) {
+                            Some(ids) => (true, ids.clone().into_boxed_slice()),
+                            None => {
+                                errors.push(error(format!(
+                                    "`for={target}` names no blocked term; expected a term written exactly as in a rule file"
+                                )));
+                                continue;
+                            }
+                        },
+                        EntryKind::Allow { .. } => (true, Box::default()),
+                        _ => (false, Box::default()),
+                    };
+                    let forms = term_forms(&mut fold, term);
+                    if forms.word.is_none() && forms.canon.is_none() {
+                        errors.push(error(format!(
+                            "the term `{}` can never match: it folds to no letters or digits",
+                            e.written
+                        )));
+                        continue;
+                    }
+                    if let Some((text, runs)) = forms.word {
+                        word.add(text, PatternUse { rule: id, runs: runs.into(), wildcard: *wildcard, allow });
+                    }
+                    if let Some((text, runs)) = forms.canon {
+                        canon.add(text, PatternUse { rule: id, runs: runs.into(), wildcard: *wildcard, allow });
+                    }
+                    for_rules_of.push(for_rules);
+                    if allow {
+                        RuleKind::Allow
+                    } else {
+                        RuleKind::Term
+                    }
+                }
+                EntryKind::Regex { pattern } => {
+                    let built = meta::Regex::builder()
+                        .configure(
+                            meta::Config::new()
+                                .nfa_size_limit(Some(limits.max_regex_size))
+                                .onepass_size_limit(Some(limits.max_regex_size))
+                                .dfa_size_limit(Some(limits.max_regex_size))
+                                .hybrid_cache_capacity(limits.max_regex_size.max(1 << 16)),
+                        )
+                        .syntax(regex_automata::util::syntax::Config::new().nest_limit(64))
+                        .build(pattern);
+                    match built {
+                        Ok(re) => {
+                            regexes.push((id, re));
+                            for_rules_of.push(Box::default());
+                        }
+                        Err(err) => {
+                            let message = match err.size_limit() {
+                                Some(limit) => format!("regex is too large: it exceeds the size limit of {limit} bytes (Config::max_regex_size)"),
+                                None => format!("invalid regex: {}", err.syntax_error().map_or_else(|| err.to_string(), ToString::to_string)),
+                            };
+                            errors.push(error(message.replace('\n', " ")));
+                            continue;
+                        }
+                    }
+                    RuleKind::Regex
+                }
+            };
+            compiled.push(Rule {
+                kind,
+                written: e.written.clone(),
+                categories: e.categories,
+                severity: e.severity,
+                scope: e.scope,
+                expires: e.expires,
+                file: Arc::clone(file),
+                line: e.line,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(Error::rules(errors));
+        }
+        Ok(Matcher {
+            has_expiry: compiled.iter().any(|r| r.expires.is_some()),
+            word: word.build()?,
+            canon: canon.build()?,
+            regexes,
+            rules: compiled,
+            for_rules: for_rules_of,
+        })
+    }
+
+    /// Finds every hit of `fold`'s views into `out`.
+    pub fn find(&self, fold: &FoldBuffers, kind: MessageKind, out: &mut MatchBuffers) {
+        out.clear();
+        let today = if self.has_expiry { Some(Date::today()) } else { None };
+        let live = |rule: &Rule| {
+            let scoped = match rule.scope {
+                Scope::Both => true,
+                Scope::Chat => kind == MessageKind::Chat,
+                Scope::Whisper => kind == MessageKind::Whisper,
+            };
+            scoped && !matches!((rule.expires, today), (Some(e), Some(t)) if t >= e)
+        };
+        if let Some(a) = &self.word {
+            self.search(a, &fold.word, View::Word, &live, out);
+        }
+        if let Some(a) = &self.canon {
+            if !fold.leet.text.is_empty() {
+                self.search(a, &fold.leet, View::Leet, &live, out);
+            }
+            if !fold.joined.text.is_empty() {
+                self.search(a, &fold.joined, View::Joined, &live, out);
+            }
+        }
+        for (k, (rule, re)) in self.regexes.iter().enumerate() {
+            if !live(&self.rules[*rule as usize]) {
+                continue;
+            }
+            let text = &fold.plain.text;
+            let mut input = regex_automata::Input::new(text);
+            while let Some(m) = re.search_with(&mut out.regex_caches[k], &input) {
+                if m.start() < m.end() {
+                    let span = fold.plain.span(m.start(), m.end());
+                    push_raw(out, RawHit { rule: *rule, span, view: View::Regex, disguised: false }, &self.rules);
+                }
+                let next = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                if next > text.len() {
+                    break;
+                }
+                input.set_start(next);
+            }
+        }
+        self.resolve(out);
+    }
+
+    fn search(&self, a: &Automaton, view: &FoldView, which: View, live: &dyn Fn(&Rule) -> bool, out: &mut MatchBuffers) {
+        let text = &view.text;
+        let mut state = OverlappingState::start();
+        loop {
+            if a.ac.try_find_overlapping(Input::new(text), &mut state).is_err() {
+                break;
+            }
+            let Some(m) = state.get_match() else { break };
+            let (s, e) = (m.start(), m.end());
+            for u in &a.uses[m.pattern().as_usize()] {
+                if !runs_fit(&view.run[s..e], &u.runs) || !boundaries_fit(view, which, s, e, u.wildcard) {
+                    continue;
+                }
+                if which == View::Leet && !view.flags[s..e].iter().any(|f| f & STRONG != 0) {
+                    continue;
+                }
+                let rule = &self.rules[u.rule as usize];
+                if !live(rule) {
+                    continue;
+                }
+                let span = view.span(s, e);
+                if u.allow {
+                    if out.permits.len() < out.permits.capacity() {
+                        out.permits.push(Permit { span, rule: u.rule });
+                    }
+                } else {
+                    let disguised = which != View::Word || view.flags[s..e].iter().any(|f| f & DISGUISE != 0);
+                    push_raw(out, RawHit { rule: u.rule, span, view: which, disguised }, &self.rules);
+                }
+            }
+        }
+    }
+
+    /// Applies permits, removes duplicates, and aggregates.
+    fn resolve(&self, out: &mut MatchBuffers) {
+        let MatchBuffers { raw, permits, hits, .. } = out;
+        for r in raw.iter() {
+            let permitted = permits.iter().any(|p| {
+                p.span.contains(r.span) && self.for_rules_of(p.rule).is_none_or(|targets| targets.contains(&r.rule))
+            });
+            if permitted {
+                continue;
+            }
+            if hits.iter().any(|h| h.rule.0 == r.rule && h.span.overlaps(r.span)) {
+                continue;
+            }
+            let rule = &self.rules[r.rule as usize];
+            out.categories = out.categories.union(rule.categories);
+            out.severity = out.severity.max(rule.severity);
+            for c in rule.categories.iter() {
+                let slot = &mut out.per_category[c as usize];
+                *slot = (*slot).max(rule.severity);
+            }
+            out.evasive |= r.disguised;
+            if hits.len() < hits.capacity() {
+                hits.push(Hit { rule: RuleId(r.rule), categories: rule.categories, severity: rule.severity, span: r.span, view: r.view });
+            } else {
+                out.dropped += 1;
+            }
+        }
+        hits.sort_unstable_by_key(|h| (h.span.start, h.span.end, h.rule));
+    }
+
+    /// The rules an allow rule is limited to, or `None` for a global permit.
+    fn for_rules_of(&self, allow_rule: u32) -> Option<&[u32]> {
+        let targets = &self.for_rules[allow_rule as usize];
+        if targets.is_empty() {
+            None
+        } else {
+            Some(targets)
+        }
+    }
+}
+
+fn push_raw(out: &mut MatchBuffers, hit: RawHit, rules: &[Rule]) {
+    if out.raw.len() < out.raw.capacity() {
+        out.raw.push(hit);
+    } else {
+        // Past the buffer (only for adversarial inputs with hundreds of hits): still count it
+        // towards the verdict, without permit checks.
+        let rule = &rules[hit.rule as usize];
+        out.categories = out.categories.union(rule.categories);
+        out.severity = out.severity.max(rule.severity);
+        for c in rule.categories.iter() {
+            let slot = &mut out.per_category[c as usize];
+            *slot = (*slot).max(rule.severity);
+        }
+        out.dropped += 1;
+    }
+}
+
+/// Whether the repeated letters of the text fit the term: each run is as long as the term
+/// writes it, or is a deliberate repetition (three or more) of it. A letter merely doubled
+/// does not count as repetition, or `assess` would be `asses` with one more `s`.
+#[inline]
+fn runs_fit(text_runs: &[u8], pattern_runs: &[u8]) -> bool {
+    text_runs.iter().zip(pattern_runs).all(|(&t, &p)| t == p || (t > p && t >= 3))
+}
+
+/// Word-boundary semantics. In the word and leet views a term starts at a word start unless
+/// written `*term`, and ends at a word end unless written `term*`. In the joined view, where
+/// every letter was written as its own word, a whole-word term must touch one edge of the
+/// joined run and leave at most one letter at the other (`a b i t c h` is "a bitch"; `c l a s s`
+/// does not hold "ass").
+fn boundaries_fit(view: &FoldView, which: View, s: usize, e: usize, wildcard: Wildcard) -> bool {
+    let flags = &view.flags;
+    if which != View::Joined {
+        return (wildcard.leading || flags[s] & TOKEN_START != 0) && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0);
+    }
+    let mut before = 0;
+    let mut i = s;
+    while flags[i] & TOKEN_START == 0 && i > 0 {
+        i -= 1;
+        before += 1;
+    }
+    let mut after = 0;
+    let mut j = e - 1;
+    while flags[j] & TOKEN_END == 0 && j + 1 < flags.len() {
+        j += 1;
+        after += 1;
+    }
+    let start_ok = wildcard.leading || before == 0 || (before <= 1 && after == 0);
+    let end_ok = wildcard.trailing || after == 0 || (after <= 1 && before == 0);
+    start_ok && end_ok
+}
+
+/// Collapsed patterns and their uses, before the automaton is built.
+#[derive(Default)]
+struct PatternTable {
+    ids: HashMap<String, usize>,
+    patterns: Vec<String>,
+    uses: Vec<Vec<PatternUse>>,
+}
+
+impl PatternTable {
+    fn add(&mut self, text: String, u: PatternUse) {
+        let next = self.patterns.len();
+        let id = *self.ids.entry(text.clone()).or_insert(next);
+        if id == next {
+            self.patterns.push(text);
+            self.uses.push(Vec::new());
+        }
+        self.uses[id].push(u);
+    }
+
+    fn build(self) -> Result<Option<Automaton>, Error> {
+        if self.patterns.is_empty() {
+            return Ok(None);
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&self.patterns)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&self.patterns))
+            .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}")))?;
+        Ok(Some(Automaton { ac, uses: self.uses }))
+    }
+}

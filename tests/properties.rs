@@ -1,0 +1,146 @@
+//! Property tests: invariants of folding and checking over arbitrary input.
+
+use chatguard::fold::fold;
+use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+/// The default rules plus rules of every shape (wildcards, multi-word, leet-written,
+/// permitted, regex), so every matching path is exercised.
+fn filter() -> &'static Filter {
+    static FILTER: OnceLock<Filter> = OnceLock::new();
+    FILTER.get_or_init(|| {
+        let mut extra = RuleSet::new();
+        extra
+            .add_file(
+                "props.rules",
+                "[insult severity=mild]\n*noob*\nez*\n*clown\n\"gg ez\" severity=moderate\nb!tch\nallow: noobie\nregex: /k+y+s+/ category=threat severity=severe\nregex: /(?:a|b)+c/ category=spam\n",
+            )
+            .unwrap();
+        let mut builder = FilterBuilder::new();
+        builder.default_rules().rules(extra);
+        builder.build().unwrap()
+    })
+}
+
+/// Strings mixing the characters that matter: ASCII, leet symbols, separators, confusables,
+/// fullwidth and mathematical letters, marks, invisibles, emoji and CJK.
+fn chat_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "a", "s", "h", "i", "t", "f", "u", "c", "k", "o", "n", "g", "e", "r", "b", "l", "v", " ", ".", "_", "-", "*",
+        "/", "!", "@", "$", "1", "3", "4", "5", "7", "0", "9", "'", "ѕ", "һ", "і", "с", "о", "ｆ", "ｕ", "𝐜", "𝐤",
+        "ʙ", "ᴛ", "\u{301}", "\u{336}", "\u{200b}", "\u{200d}", "\u{feff}", "\u{ad}", "\u{202e}", "🍆", "👨\u{200d}👩",
+        "こ", "世", "ß", "ǆ", "ﬃ", "⒡", "🅕", "🇫",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn folding_is_idempotent(s in chat_text()) {
+        let once = fold(&s);
+        let twice = fold(&once.word);
+        prop_assert_eq!(&twice.word, &once.word);
+    }
+
+    #[test]
+    fn folding_is_idempotent_on_any_string(s in any::<String>()) {
+        let once = fold(&s);
+        prop_assert_eq!(fold(&once.word).word, once.word);
+    }
+
+    #[test]
+    fn word_spans_lie_inside_the_original(s in chat_text()) {
+        let f = fold(&s);
+        prop_assert_eq!(f.word_spans.len(), f.word.len());
+        for span in &f.word_spans {
+            prop_assert!(span.start < span.end && span.end <= s.len());
+            prop_assert!(s.is_char_boundary(span.start) && s.is_char_boundary(span.end));
+        }
+    }
+
+    #[test]
+    fn hit_spans_lie_on_char_boundaries(s in chat_text(), whisper in any::<bool>()) {
+        let filter = filter();
+        let kind = if whisper { MessageKind::Whisper } else { MessageKind::Chat };
+        let mut scratch = filter.scratch();
+        let v = filter.check_with(&mut scratch, &Message::new(&s).kind(kind));
+        let mut last = 0;
+        for h in v.hits() {
+            prop_assert!(h.span.start < h.span.end && h.span.end <= s.len());
+            prop_assert!(s.is_char_boundary(h.span.start) && s.is_char_boundary(h.span.end), "{:?} in {:?}", h.span, s);
+            prop_assert!(h.span.start >= last, "hits are sorted");
+            last = h.span.start;
+        }
+        prop_assert_eq!(v.flagged(), !v.hits().is_empty() || v.hits_dropped() > 0);
+    }
+
+    #[test]
+    fn check_with_equals_check(s in chat_text()) {
+        let filter = filter();
+        let mut scratch = filter.scratch();
+        // Reuse the same scratch on an unrelated message first: nothing may leak between checks.
+        let _ = filter.check_with(&mut scratch, &Message::new("f u c k ѕһіt 5h1t"));
+        let with = filter.check_with(&mut scratch, &Message::new(&s)).to_owned();
+        prop_assert_eq!(with, filter.check(&Message::new(&s)));
+    }
+
+    #[test]
+    fn no_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let filter = filter();
+        let mut scratch = filter.scratch();
+        let v = filter.check_with(&mut scratch, &Message::from_bytes(&bytes));
+        for h in v.hits() {
+            prop_assert!(h.span.end <= bytes.len());
+        }
+        let mut out = Vec::new();
+        let _ = filter.censor_with(&mut scratch, &Message::from_bytes(&bytes), &mut out);
+    }
+
+    #[test]
+    fn no_panic_on_arbitrary_strings(s in any::<String>()) {
+        let filter = filter();
+        let mut scratch = filter.scratch();
+        let v = filter.check_with(&mut scratch, &Message::new(&s));
+        for h in v.hits() {
+            prop_assert!(s.is_char_boundary(h.span.start) && s.is_char_boundary(h.span.end));
+        }
+    }
+
+    #[test]
+    fn censoring_keeps_everything_outside_the_hits(s in chat_text()) {
+        let filter = filter();
+        let censored = filter.censor(&s);
+        let v = filter.check(&Message::new(&s));
+        if v.hits().is_empty() {
+            prop_assert_eq!(censored, s);
+        } else {
+            let first = v.hits()[0].span.start;
+            prop_assert_eq!(&censored[..first], &s[..first]);
+            prop_assert!(censored.contains('*'));
+        }
+    }
+
+    #[test]
+    fn rule_files_never_panic(text in "[\\[\\]a-z*=#\"\\\\/ :,.0-9\n-]{0,200}") {
+        let mut rules = RuleSet::new();
+        for e in rules.try_add_file("fuzz.rules", &text) {
+            prop_assert!(e.line() >= 1 && e.column() >= 1, "{}", e);
+        }
+        let _ = FilterBuilder::new().rules(rules).build();
+    }
+}
+
+#[test]
+fn oversized_messages_are_judged_on_a_prefix() {
+    let filter = filter();
+    let mut long = "gg ".repeat(3000);
+    long.push_str("fuck");
+    let v = filter.check(&Message::new(&long));
+    assert!(v.as_verdict().oversized());
+    assert!(!v.flagged(), "the term lies past the judged prefix");
+    let v = filter.check(&Message::new(&format!("fuck {long}")));
+    assert!(v.flagged() && v.as_verdict().oversized());
+}
