@@ -11,6 +11,9 @@ use anyhow::{Context, Result};
 use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod eval;
+use eval::EvalArgs;
+
 #[derive(Parser, Debug)]
 #[command(name = "chatguard", version, about = "Moderate chat lines and whispers with chatguard")]
 struct Cli {
@@ -45,6 +48,9 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Measure detection on labelled data: precision, recall, F1, false-positive rate, MCC,
+    /// confusion matrix, and recall per category and per group.
+    Eval(EvalArgs),
     /// Check rule files and report every problem with file:line:column.
     Lint {
         /// A rules directory.
@@ -53,7 +59,7 @@ enum Command {
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
-enum Kind {
+pub(crate) enum Kind {
     Chat,
     Whisper,
 }
@@ -91,10 +97,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Lint { dir } => lint(&dir),
+        Command::Eval(args) => {
+            let filter = build_filter(args.rules.as_deref())?;
+            eval::run(&filter, &args)
+        }
     }
 }
 
-fn build_filter(rules: Option<&Path>) -> Result<Filter> {
+pub(crate) fn build_filter(rules: Option<&Path>) -> Result<Filter> {
     let mut builder = FilterBuilder::new();
     match rules {
         Some(dir) => builder.rules(RuleSet::from_dir(dir).map_err(anyhow::Error::msg)?),
@@ -189,17 +199,25 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     } else {
         let _ = write!(out, "{:<24}  ", "-");
     }
-    // The line with each hit between ⟦ ⟧.
+    // The line with each hit (overlapping hits merged) between ⟦ ⟧.
     let mut at = 0;
-    for h in v.hits() {
-        if h.span.start < at {
+    let hits = v.hits();
+    let mut i = 0;
+    while i < hits.len() {
+        let (start, mut end) = (hits[i].span.start.max(at), hits[i].span.end);
+        i += 1;
+        while i < hits.len() && hits[i].span.start < end {
+            end = end.max(hits[i].span.end);
+            i += 1;
+        }
+        if end <= start {
             continue;
         }
-        out.push_str(&String::from_utf8_lossy(&text[at..h.span.start]));
+        out.push_str(&String::from_utf8_lossy(&text[at..start]));
         out.push('⟦');
-        out.push_str(&String::from_utf8_lossy(&text[h.span.range()]));
+        out.push_str(&String::from_utf8_lossy(&text[start..end]));
         out.push('⟧');
-        at = h.span.end;
+        at = end;
     }
     out.push_str(&String::from_utf8_lossy(&text[at..]));
     if v.flagged() {

@@ -47,6 +47,9 @@ const U_CONFUSABLE: u8 = 1;
 const U_COMPAT: u8 = 2;
 /// Something invisible or a combining mark was dropped right before this unit.
 const U_AFTER_DROP: u8 = 4;
+/// An ASCII capital `I` after a lower-case letter of the same word: TR39's confusable for `l`
+/// (`buIIshit`), counted as a disguise.
+const U_CAPITAL_I: u8 = 8;
 
 /// View byte flags.
 pub(crate) const TOKEN_START: u8 = 1;
@@ -382,12 +385,16 @@ impl FoldBuffers {
                 if b.is_ascii() {
                     // ASCII fast path.
                     self.stats.chars += 1;
+                    let mut flags = if dropped { U_AFTER_DROP } else { 0 };
+                    if b == b'I' && i > 0 && bytes[i - 1].is_ascii_lowercase() {
+                        flags |= U_CAPITAL_I;
+                    }
                     self.units.push(Unit {
                         ch: char::from(b.to_ascii_lowercase()),
                         start,
                         end: start + 1,
                         class: ascii_class(b),
-                        flags: if dropped { U_AFTER_DROP } else { 0 },
+                        flags,
                     });
                     dropped = false;
                     i += 1;
@@ -458,8 +465,8 @@ impl FoldBuffers {
     }
 
     /// Splits the units into tokens of letters, digits and leet symbols, trimming symbols
-    /// that only punctuate (`fuck!!!`, `(lol)`) but keeping `@`/`$` that lead a word (`@ss`,
-    /// `$hit`) and `$` that ends one (`a$$`).
+    /// that only punctuate (`fuck!!!`, `(lol)`) but keeping `@` and `$`, which never do
+    /// (`@ss`, `$hit`, `a$$`, `pedophili@`).
     fn tokenize(&mut self) {
         self.tokens.clear();
         let units = &self.units;
@@ -483,7 +490,7 @@ impl FoldBuffers {
             while first < end && units[first].class == SYM && !matches!(units[first].ch, '@' | '$') {
                 first += 1;
             }
-            while end > first && units[end - 1].class == SYM && units[end - 1].ch != '$' {
+            while end > first && units[end - 1].class == SYM && !matches!(units[end - 1].ch, '@' | '$') {
                 end -= 1;
             }
             if first < end {
@@ -529,7 +536,7 @@ impl FoldBuffers {
             let mut latin = false;
             for u in units {
                 alpha |= u.class == ALPHA;
-                strong |= u.flags & U_CONFUSABLE != 0 || (u.class != ALPHA && canonical(u.ch).1) || u.ch == 'v';
+                strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (u.class != ALPHA && canonical(u.ch).1) || u.ch == 'v';
                 confusable |= u.flags & U_CONFUSABLE != 0;
                 latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
             }
@@ -545,7 +552,7 @@ impl FoldBuffers {
             }
             for u in units {
                 let (c, subst) = canonical(u.ch);
-                let is_strong = u.flags & U_CONFUSABLE != 0 || (subst && (u.class != ALPHA || u.ch == 'v'));
+                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (subst && (u.class != ALPHA || u.ch == 'v'));
                 if subst && u.class != ALPHA {
                     self.stats.leet += 1;
                 }

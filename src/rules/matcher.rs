@@ -299,7 +299,12 @@ impl Matcher {
             let Some(m) = state.get_match() else { break };
             let (s, e) = (m.start(), m.end());
             for u in &a.uses[m.pattern().as_usize()] {
-                if !runs_fit(&view.run[s..e], &u.runs) || !boundaries_fit(view, which, s, e, u.wildcard) {
+                let fits = if which == View::Joined {
+                    joined_fit(view, s, e, &u.runs, u.wildcard)
+                } else {
+                    runs_fit(&view.run[s..e], &u.runs) && boundaries_fit(view, s, e, u.wildcard)
+                };
+                if !fits {
                     continue;
                 }
                 if which == View::Leet && !view.flags[s..e].iter().any(|f| f & STRONG != 0) {
@@ -388,27 +393,38 @@ fn runs_fit(text_runs: &[u8], pattern_runs: &[u8]) -> bool {
     text_runs.iter().zip(pattern_runs).all(|(&t, &p)| t == p || (t > p && t >= 3))
 }
 
-/// Word-boundary semantics. In the word and leet views a term starts at a word start unless
-/// written `*term`, and ends at a word end unless written `term*`. In the joined view, where
-/// every letter was written as its own word, a whole-word term must touch one edge of the
-/// joined run and leave at most one letter at the other (`a b i t c h` is "a bitch"; `c l a s s`
-/// does not hold "ass").
-fn boundaries_fit(view: &FoldView, which: View, s: usize, e: usize, wildcard: Wildcard) -> bool {
+/// Word-boundary semantics in the word and leet views: a term starts at a word start unless
+/// written `*term`, and ends at a word end unless written `term*`.
+fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bool {
     let flags = &view.flags;
-    if which != View::Joined {
-        return (wildcard.leading || flags[s] & TOKEN_START != 0) && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0);
+    (wildcard.leading || flags[s] & TOKEN_START != 0) && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0)
+}
+
+/// In the joined view every letter was written as its own word, so letters of the run
+/// around a match may be words of their own (`a b i t c h` is "a bitch"). A whole-word term
+/// must touch one edge of the joined run and leave at most one letter at the other
+/// (`c l a s s` does not hold "ass"). Repeats at the edges of the match beyond what the term
+/// writes are such leftover letters (`a a n a l`), not part of the term.
+fn joined_fit(view: &FoldView, s: usize, e: usize, pattern_runs: &[u8], wildcard: Wildcard) -> bool {
+    let (run, flags) = (&view.run[s..e], &view.flags);
+    let n = run.len();
+    if n == 0 || run[0] < pattern_runs[0] || run[n - 1] < pattern_runs[n - 1] {
+        return false;
     }
-    let mut before = 0;
+    if n > 2 && !runs_fit(&run[1..n - 1], &pattern_runs[1..n - 1]) {
+        return false;
+    }
+    let mut before = usize::from(run[0] - pattern_runs[0]);
     let mut i = s;
     while flags[i] & TOKEN_START == 0 && i > 0 {
         i -= 1;
-        before += 1;
+        before += usize::from(view.run[i]);
     }
-    let mut after = 0;
+    let mut after = if n > 1 { usize::from(run[n - 1] - pattern_runs[n - 1]) } else { 0 };
     let mut j = e - 1;
     while flags[j] & TOKEN_END == 0 && j + 1 < flags.len() {
         j += 1;
-        after += 1;
+        after += usize::from(view.run[j]);
     }
     let start_ok = wildcard.leading || before == 0 || (before <= 1 && after == 0);
     let end_ok = wildcard.trailing || after == 0 || (after <= 1 && before == 0);

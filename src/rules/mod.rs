@@ -16,15 +16,10 @@ pub(crate) use parse::Entry;
 use crate::error::{Error, RuleError};
 use crate::verdict::{Categories, Severity};
 
-/// The default English rules, embedded in the library. Generated from the surge-ai profanity
-/// list and LDNOOBW (see `rules/NOTICE.md`).
-pub const DEFAULT_ENGLISH: &[(&str, &str)] = &[
-    ("en/allow.rules", include_str!("../../rules/en/allow.rules")),
-    ("en/insult.rules", include_str!("../../rules/en/insult.rules")),
-    ("en/profanity.rules", include_str!("../../rules/en/profanity.rules")),
-    ("en/sexual.rules", include_str!("../../rules/en/sexual.rules")),
-    ("en/slur.rules", include_str!("../../rules/en/slur.rules")),
-];
+/// The default English rules, embedded in the library: every file of `rules/en/`, as
+/// `(name, text)`. Generated from the surge-ai profanity list and LDNOOBW by
+/// `tools/gen_default_rules.py` (see `rules/NOTICE.md`).
+pub const DEFAULT_ENGLISH: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 
 /// Parsed rule files, ready to be compiled into a [`Filter`](crate::Filter).
 ///

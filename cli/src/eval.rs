@@ -1,0 +1,231 @@
+//! `chatguard eval`: detection measured on labelled data.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chatguard::{Category, Filter, Message, MessageKind};
+
+use crate::Kind;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct EvalArgs {
+    /// Files whose every row should be flagged (TSV or CSV with a header row).
+    #[arg(long = "positive", value_name = "FILE")]
+    positive: Vec<PathBuf>,
+    /// Files whose every row should be allowed.
+    #[arg(long = "negative", value_name = "FILE")]
+    negative: Vec<PathBuf>,
+    /// Files with a label column (see --label-col and --positive-values).
+    #[arg(long = "labelled", value_name = "FILE")]
+    labelled: Vec<PathBuf>,
+    /// The column holding the message (default: `text`, `tweet`, `comment_text`, else the last).
+    #[arg(long)]
+    text_col: Option<String>,
+    /// The label column of --labelled files.
+    #[arg(long, default_value = "label")]
+    label_col: String,
+    /// Label values that mean "should be flagged" (comma-separated).
+    #[arg(long, default_value = "1,spam,toxic,true,yes,0x")]
+    positive_values: String,
+    /// A column naming the expected category of positive rows: reports per-category recall and
+    /// whether that category is among the verdict's categories.
+    #[arg(long)]
+    category_col: Option<String>,
+    /// A column to break recall down by (e.g. `transform`).
+    #[arg(long)]
+    group_col: Option<String>,
+    /// Files are headerless `label<TAB>text` lines (the SMS Spam Collection format).
+    #[arg(long)]
+    no_header: bool,
+    /// Print up to this many misclassified rows of each kind.
+    #[arg(long, default_value_t = 10)]
+    show: usize,
+    /// Check the rows as this kind of message.
+    #[arg(long, value_enum, default_value_t = Kind::Chat)]
+    kind: Kind,
+    /// A rules directory instead of the embedded default English rules.
+    #[arg(long)]
+    pub(crate) rules: Option<PathBuf>,
+}
+
+struct Row {
+    positive: bool,
+    text: String,
+    category: Option<String>,
+    group: Option<String>,
+    origin: String,
+}
+
+fn delimiter(path: &Path) -> u8 {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        b','
+    } else {
+        b'\t'
+    }
+}
+
+fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&str], out: &mut Vec<Row>) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(path))
+        .has_headers(!args.no_header)
+        .flexible(true)
+        .quoting(delimiter(path) == b',')
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let headers: Vec<String> = if args.no_header { Vec::new() } else { reader.headers()?.iter().map(str::to_owned).collect() };
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let text_col = if args.no_header {
+        1
+    } else {
+        match &args.text_col {
+            Some(name) => find(name).ok_or_else(|| anyhow!("{}: no column named {name:?} (columns: {headers:?})", path.display()))?,
+            None => ["text", "tweet", "comment_text"].iter().find_map(|n| find(n)).unwrap_or(headers.len().saturating_sub(1)),
+        }
+    };
+    let label_col = if args.no_header { Some(0) } else { find(&args.label_col) };
+    if label.is_none() && label_col.is_none() {
+        bail!("{}: no label column {:?}; pass --label-col (columns: {headers:?})", path.display(), args.label_col);
+    }
+    let category_col = args.category_col.as_deref().and_then(|c| find(c));
+    let group_col = args.group_col.as_deref().and_then(|c| find(c));
+    for (i, record) in reader.byte_records().enumerate() {
+        let record = record.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
+        let field = |c: usize| record.get(c).map(|b| String::from_utf8_lossy(b).into_owned());
+        let text = if args.no_header {
+            // Everything after the first tab, tabs included.
+            let all: Vec<&[u8]> = record.iter().collect();
+            all[1..].iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>().join("\t")
+        } else {
+            field(text_col).unwrap_or_default()
+        };
+        let positive = match label {
+            Some(l) => l,
+            None => {
+                let v = field(label_col.unwrap_or(0)).unwrap_or_default();
+                positives.iter().any(|p| p.eq_ignore_ascii_case(v.trim()))
+            }
+        };
+        out.push(Row {
+            positive,
+            text,
+            category: category_col.and_then(field),
+            group: group_col.and_then(field),
+            origin: format!("{}:{}", path.display(), i + 2 - usize::from(args.no_header)),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    caught: usize,
+    category_agrees: usize,
+}
+
+pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
+    let positives: Vec<&str> = args.positive_values.split(',').collect();
+    let mut rows = Vec::new();
+    for p in &args.positive {
+        read_rows(p, Some(true), args, &positives, &mut rows)?;
+    }
+    for p in &args.negative {
+        read_rows(p, Some(false), args, &positives, &mut rows)?;
+    }
+    for p in &args.labelled {
+        read_rows(p, None, args, &positives, &mut rows)?;
+    }
+    if rows.is_empty() {
+        bail!("no rows: give --positive, --negative or --labelled files");
+    }
+    let kind: MessageKind = args.kind.into();
+    let mut scratch = filter.scratch();
+    let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
+    let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_group: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut misses = Vec::new();
+    let mut false_alarms = Vec::new();
+    for row in &rows {
+        let v = filter.check_with(&mut scratch, &Message::new(&row.text).kind(kind));
+        let flagged = v.flagged();
+        match (row.positive, flagged) {
+            (true, true) => tp += 1,
+            (true, false) => {
+                fn_ += 1;
+                misses.push(row);
+            }
+            (false, true) => {
+                fp += 1;
+                let rules: Vec<&str> = v.hits().iter().map(|h| filter.rule(h.rule).pattern()).collect();
+                false_alarms.push((row, rules.join(", ")));
+            }
+            (false, false) => tn += 1,
+        }
+        if row.positive {
+            let agrees = row
+                .category
+                .as_deref()
+                .and_then(Category::from_name)
+                .is_some_and(|c| v.categories().contains(c));
+            if let Some(c) = &row.category {
+                let t = by_category.entry(c.clone()).or_default();
+                t.total += 1;
+                t.caught += usize::from(flagged);
+                t.category_agrees += usize::from(agrees);
+            }
+            if let Some(g) = &row.group {
+                let t = by_group.entry(g.clone()).or_default();
+                t.total += 1;
+                t.caught += usize::from(flagged);
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fn_);
+    let f1 = 2.0 * precision * recall / (precision + recall);
+    let fpr = ratio(fp, fp + tn);
+    let mcc = {
+        let (tp, fp, fn_, tn) = (tp as f64, fp as f64, fn_ as f64, tn as f64);
+        let d = ((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_)).sqrt();
+        if d == 0.0 {
+            f64::NAN
+        } else {
+            (tp * tn - fp * fn_) / d
+        }
+    };
+    println!("rows        {} ({} should be flagged, {} should be allowed)", rows.len(), tp + fn_, fp + tn);
+    println!("confusion   flagged: {tp} right, {fp} wrong   allowed: {tn} right, {fn_} wrong");
+    println!("precision   {precision:.4}");
+    println!("recall      {recall:.4}");
+    println!("f1          {f1:.4}");
+    println!("fp rate     {fpr:.4}");
+    println!("mcc         {mcc:.4}");
+    if !by_category.is_empty() {
+        println!("\nper category (recall, category agreement):");
+        for (c, t) in &by_category {
+            println!("  {c:<12} {:>6} rows  recall {:.4}  category {:.4}", t.total, ratio(t.caught, t.total), ratio(t.category_agrees, t.total));
+        }
+    }
+    if !by_group.is_empty() {
+        println!("\nper {} (recall):", args.group_col.as_deref().unwrap_or("group"));
+        for (g, t) in &by_group {
+            println!("  {g:<32} {:>6} rows  recall {:.4}", t.total, ratio(t.caught, t.total));
+        }
+    }
+    if args.show > 0 {
+        for (title, list) in [("missed", misses.iter().map(|r| (*r, String::new())).collect::<Vec<_>>()), ("false alarms", false_alarms.clone())] {
+            if list.is_empty() {
+                continue;
+            }
+            println!("\n{title} (first {} of {}):", args.show.min(list.len()), list.len());
+            for (row, rules) in list.iter().take(args.show) {
+                let rules = if rules.is_empty() { String::new() } else { format!("  [{rules}]") };
+                println!("  {}  {:?}{rules}", row.origin, row.text);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
