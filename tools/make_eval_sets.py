@@ -44,6 +44,8 @@ GREEK = {"a": "α", "o": "ο", "v": "ν", "u": "υ", "i": "ι", "k": "κ", "p": 
 SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwxyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡxʏᴢ"))
 SUPERSCRIPT = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))
 MATH_STYLES = [0x1D41A, 0x1D44E, 0x1D482, 0x1D4B6, 0x1D4EA, 0x1D51E, 0x1D552, 0x1D586, 0x1D5BA, 0x1D5EE, 0x1D622, 0x1D656, 0x1D68A]
+# Letterlike symbols that fill holes of the mathematical alphabets.
+HOLES = {(0x1D4B6, "e"): "ℯ", (0x1D4B6, "g"): "ℊ", (0x1D4B6, "o"): "ℴ", (0x1D44E, "h"): "ℎ"}
 ENCLOSED = [0x24D0, 0x1F150, 0x1F130, 0x1F170, 0x249C, 0x1F1E6]  # circled, neg. circled, squared, neg. squared, parenthesized, regional
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u202a", "\u202c", "\u2066", "\u2069", "\u180e"]
 SEPARATORS = [" ", ".", "-", "_", "*", "/", " . ", "~", "🔥", "🍆", "💀", "❤️", "👉"]
@@ -82,13 +84,26 @@ def transforms(rng, lookalikes):
         pick = set(rng.sample(idx, max(1, len(idx) // 2)))
         return "".join(rng.choice(LEET[c]) if i in pick else c for i, c in enumerate(t))
 
+    def styled(t, styles):
+        # Some styles have holes (unassigned code points, e.g. script small e, whose letter
+        # lives in Letterlike Symbols): use the letterlike character there.
+        base = rng.choice(styles)
+        out = []
+        for c in t:
+            if not c.islower():
+                out.append(c)
+                continue
+            ch = chr(base + ord(c) - 97)
+            if unicodedata.category(ch) == "Cn":
+                ch = HOLES.get((base, c), c)
+            out.append(ch)
+        return "".join(out)
+
     def math(t):
-        base = rng.choice(MATH_STYLES)
-        return "".join(chr(base + ord(c) - 97) if c.islower() else c for c in t)
+        return styled(t, MATH_STYLES)
 
     def enclosed(t):
-        base = rng.choice(ENCLOSED)
-        return "".join(chr(base + ord(c) - 97) if c.islower() else c for c in t)
+        return styled(t, ENCLOSED)
 
     def fullwidth(t):
         return "".join(chr(0xFF41 + ord(c) - 97) if c.islower() else c for c in t)
@@ -161,16 +176,17 @@ def surge_terms(shared):
         "animal references": "insult", "political": "insult", "physical attributes": "insult",
         "bodily fluids / excrement": "profanity", "religious offense": "profanity",
     }
+    ldnoobw = {line.strip().lower() for line in (shared / "ldnoobw" / "en").read_text(encoding="utf-8").splitlines()}
+    severity = {}
     with open(shared / "surge_ai_profanity" / "profanity_en.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             t = row["canonical_form_1"].strip().lower()
             if re.fullmatch(r"[a-z]{3,}", t):
                 terms.setdefault(t, cat_map.get(row["category_1"], "profanity"))
-    for line in (shared / "ldnoobw" / "en").read_text(encoding="utf-8").splitlines():
-        t = line.strip().lower()
-        if re.fullmatch(r"[a-z]{3,}", t):
-            terms.setdefault(t, "sexual")
-    return terms
+                severity[t] = max(severity.get(t, 0.0), float(row["severity_rating"]))
+    # Unambiguous abuse only: terms both lists hold, or that surge's raters found strong or
+    # severe (mean rating >= 1.8). Everyday words with an abusive sense (bang, ape) are out.
+    return {t: c for t, c in terms.items() if t in ldnoobw or severity[t] >= 1.8}
 
 
 def main():

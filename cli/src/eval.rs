@@ -20,7 +20,8 @@ pub(crate) struct EvalArgs {
     /// Files with a label column (see --label-col and --positive-values).
     #[arg(long = "labelled", value_name = "FILE")]
     labelled: Vec<PathBuf>,
-    /// The column holding the message (default: `text`, `tweet`, `comment_text`, else the last).
+    /// The column holding the message (default: `text`, `message`, `tweet`, `comment_text`,
+    /// else the last).
     #[arg(long)]
     text_col: Option<String>,
     /// The label column of --labelled files.
@@ -36,6 +37,11 @@ pub(crate) struct EvalArgs {
     /// A column to break recall down by (e.g. `transform`).
     #[arg(long)]
     group_col: Option<String>,
+    /// A column naming the hidden term of positive rows. With --group-col, also reports recall
+    /// over the terms whose `plain` row was caught: how well disguises are undone, apart from
+    /// which terms the rules hold.
+    #[arg(long)]
+    term_col: Option<String>,
     /// Files are headerless `label<TAB>text` lines (the SMS Spam Collection format).
     #[arg(long)]
     no_header: bool,
@@ -55,6 +61,7 @@ struct Row {
     text: String,
     category: Option<String>,
     group: Option<String>,
+    term: Option<String>,
     origin: String,
 }
 
@@ -81,7 +88,7 @@ fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&st
     } else {
         match &args.text_col {
             Some(name) => find(name).ok_or_else(|| anyhow!("{}: no column named {name:?} (columns: {headers:?})", path.display()))?,
-            None => ["text", "tweet", "comment_text"].iter().find_map(|n| find(n)).unwrap_or(headers.len().saturating_sub(1)),
+            None => ["text", "message", "tweet", "comment_text"].iter().find_map(|n| find(n)).unwrap_or(headers.len().saturating_sub(1)),
         }
     };
     let label_col = if args.no_header { Some(0) } else { find(&args.label_col) };
@@ -90,6 +97,7 @@ fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&st
     }
     let category_col = args.category_col.as_deref().and_then(|c| find(c));
     let group_col = args.group_col.as_deref().and_then(|c| find(c));
+    let term_col = args.term_col.as_deref().and_then(|c| find(c));
     for (i, record) in reader.byte_records().enumerate() {
         let record = record.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
         let field = |c: usize| record.get(c).map(|b| String::from_utf8_lossy(b).into_owned());
@@ -112,6 +120,7 @@ fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&st
             text,
             category: category_col.and_then(field),
             group: group_col.and_then(field),
+            term: term_col.and_then(field),
             origin: format!("{}:{}", path.display(), i + 2 - usize::from(args.no_header)),
         });
     }
@@ -146,10 +155,12 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
     let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_group: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
+    let mut results: Vec<bool> = Vec::with_capacity(rows.len());
     let mut false_alarms = Vec::new();
     for row in &rows {
         let v = filter.check_with(&mut scratch, &Message::new(&row.text).kind(kind));
         let flagged = v.flagged();
+        results.push(flagged);
         match (row.positive, flagged) {
             (true, true) => tp += 1,
             (true, false) => {
@@ -214,6 +225,22 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
         for (g, t) in &by_group {
             println!("  {g:<32} {:>6} rows  recall {:.4}", t.total, ratio(t.caught, t.total));
         }
+    }
+    if args.term_col.is_some() && args.group_col.is_some() {
+        let caught_plain: std::collections::HashSet<&str> = rows
+            .iter()
+            .zip(&results)
+            .filter(|(r, f)| **f && r.group.as_deref() == Some("plain"))
+            .filter_map(|(r, _)| r.term.as_deref())
+            .collect();
+        let (mut n, mut caught) = (0, 0);
+        for (r, f) in rows.iter().zip(&results) {
+            if r.positive && r.group.as_deref() != Some("plain") && r.term.as_deref().is_some_and(|t| caught_plain.contains(t)) {
+                n += 1;
+                caught += usize::from(*f);
+            }
+        }
+        println!("\ndisguised rows of the {} terms caught plain: {caught} of {n} caught, recall {:.4}", caught_plain.len(), ratio(caught, n));
     }
     if args.show > 0 {
         for (title, list) in [("missed", misses.iter().map(|r| (*r, String::new())).collect::<Vec<_>>()), ("false alarms", false_alarms.clone())] {

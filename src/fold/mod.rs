@@ -59,8 +59,11 @@ pub(crate) const STRONG: u8 = 4;
 /// The original was disguised here (confusable, compatibility form, invisible or mark).
 pub(crate) const DISGUISE: u8 = 8;
 
-/// Longest separator (in units) allowed between two single letters that are joined.
+/// Most separator *runs* (a run is one separator character, repeated) allowed between two
+/// single letters that are joined: `f . u` has three (space, dot, space), `f👉👉👉u` one.
 const MAX_JOIN_GAP: u32 = 4;
+/// Most separator units between two single letters that are joined, whatever they are.
+const MAX_JOIN_UNITS: u32 = 32;
 
 /// Classes of the ASCII characters, lower-case letters already applied.
 const fn ascii_class(b: u8) -> u8 {
@@ -172,8 +175,10 @@ pub(crate) struct Unit {
 struct Token {
     first: u32,
     end: u32,
-    /// Separator units between the previous token and this one.
+    /// Separator runs (see [`MAX_JOIN_GAP`]) between the previous token and this one.
     gap: u32,
+    /// Separator units between the previous token and this one.
+    gap_units: u32,
     /// Whether that separator holds an apostrophe.
     apostrophe: bool,
 }
@@ -464,20 +469,24 @@ impl FoldBuffers {
         }
     }
 
-    /// Splits the units into tokens of letters, digits and leet symbols, trimming symbols
-    /// that only punctuate (`fuck!!!`, `(lol)`) but keeping `@` and `$`, which never do
-    /// (`@ss`, `$hit`, `a$$`, `pedophili@`).
+    /// Splits the units into tokens of letters, digits and leet symbols, trimming the
+    /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
+    /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
     fn tokenize(&mut self) {
         self.tokens.clear();
         let units = &self.units;
         let n = units.len();
         let mut i = 0;
-        let mut gap = 0u32;
-        let mut apostrophe = false;
+        let (mut gap, mut gap_units, mut apostrophe) = (0u32, 0u32, false);
+        let mut last_sep: Option<char> = None;
         while i < n {
             let u = units[i];
             if u.class == SEP || u.class == APOS {
-                gap += 1;
+                if last_sep != Some(u.ch) {
+                    gap += 1;
+                }
+                gap_units += 1;
+                last_sep = Some(u.ch);
                 apostrophe |= u.class == APOS;
                 i += 1;
                 continue;
@@ -487,23 +496,31 @@ impl FoldBuffers {
                 j += 1;
             }
             let (mut first, mut end) = (i, j);
-            while first < end && units[first].class == SYM && !matches!(units[first].ch, '@' | '$') {
+            while first < end && units[first].class == SYM && punctuates(units[first].ch) {
                 first += 1;
             }
-            while end > first && units[end - 1].class == SYM && !matches!(units[end - 1].ch, '@' | '$') {
+            while end > first && units[end - 1].class == SYM && punctuates(units[end - 1].ch) {
                 end -= 1;
             }
+            // Trimmed symbols count as separators.
+            let lead = (first - i) as u32;
+            let trail = (j - end) as u32;
             if first < end {
                 self.tokens.push(Token {
                     first: first as u32,
                     end: end as u32,
-                    gap: gap + (first - i) as u32,
+                    gap: gap + u32::from(lead > 0),
+                    gap_units: gap_units + lead,
                     apostrophe,
                 });
-                gap = (j - end) as u32;
+                gap = u32::from(trail > 0);
+                gap_units = trail;
                 apostrophe = false;
+                last_sep = if trail > 0 { Some(units[j - 1].ch) } else { None };
             } else {
-                gap += (j - i) as u32;
+                gap += 1;
+                gap_units += (j - i) as u32;
+                last_sep = Some(units[j - 1].ch);
             }
             i = j;
         }
@@ -581,6 +598,7 @@ impl FoldBuffers {
                 while j < tokens.len()
                     && tokens[j].end - tokens[j].first == 1
                     && tokens[j].gap <= MAX_JOIN_GAP
+                    && tokens[j].gap_units <= MAX_JOIN_UNITS
                     && !contraction(&tokens[j])
                 {
                     j += 1;
@@ -594,7 +612,7 @@ impl FoldBuffers {
                     let (c, _) = canonical(u.ch);
                     self.joined.push_char(c, u.start, u.end, STRONG | DISGUISE);
                     if k > 0 {
-                        self.stats.separators_skipped += t.gap;
+                        self.stats.separators_skipped += t.gap_units;
                     }
                 }
                 self.stats.joined_letters += run.len() as u32;
@@ -607,10 +625,15 @@ impl FoldBuffers {
     }
 }
 
+/// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.
+fn punctuates(c: char) -> bool {
+    matches!(c, '!' | '(')
+}
+
 /// Whether a token is the tail of a contraction (`m` in `I'm`, `s` in `it's`): it is never
 /// joined with the single letters around it.
 fn contraction(t: &Token) -> bool {
-    t.apostrophe && t.gap == 1
+    t.apostrophe && t.gap_units == 1
 }
 
 impl FoldBuffers {
