@@ -17,7 +17,10 @@ fn read(path: &str) -> String {
 }
 
 fn corpora() -> Vec<(&'static str, Vec<String>)> {
-    let chat: Vec<String> = read("fixtures/corpora/chat_short.txt").lines().map(str::to_owned).collect();
+    let chat: Vec<String> = read("fixtures/corpora/chat_short.txt")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let sms: Vec<String> = read("fixtures/corpora/sms_spam_collection/SMSSpamCollection")
         .lines()
         .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
@@ -40,8 +43,14 @@ fn bench(c: &mut Criterion) {
     let baseline = AhoCorasick::new(term_list(&filter)).expect("baseline automaton");
     for (name, lines) in corpora() {
         let mut scratch = filter.scratch();
-        let expected_flagged: usize = lines.iter().filter(|l| filter.check_with(&mut scratch, &Message::new(l)).flagged()).count();
-        let expected_raw: usize = lines.iter().map(|l| baseline.find_iter(l.as_str()).count()).sum();
+        let expected_flagged: usize = lines
+            .iter()
+            .filter(|l| filter.check_with(&mut scratch, &Message::new(l)).flagged())
+            .count();
+        let expected_raw: usize = lines
+            .iter()
+            .map(|l| baseline.find_iter(l.as_str()).count())
+            .sum();
         assert!(expected_flagged > 0 && expected_raw > 0);
 
         let mut group = c.benchmark_group("check");
@@ -50,7 +59,11 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut flagged = 0;
                 for l in &lines {
-                    flagged += usize::from(filter.check_with(&mut scratch, &Message::new(black_box(l))).flagged());
+                    flagged += usize::from(
+                        filter
+                            .check_with(&mut scratch, &Message::new(black_box(l)))
+                            .flagged(),
+                    );
                 }
                 assert_eq!(flagged, expected_flagged);
             });

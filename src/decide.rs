@@ -22,7 +22,10 @@ pub struct Policy {
 impl Default for Policy {
     /// Any listed term makes a line at least `review`; severe terms `block`.
     fn default() -> Self {
-        Policy { review_at: Severity::Mild, block_at: Severity::Severe }
+        Policy {
+            review_at: Severity::Mild,
+            block_at: Severity::Severe,
+        }
     }
 }
 

@@ -61,7 +61,11 @@ impl RuleError {
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -72,7 +76,10 @@ pub struct Error(Box<Inner>);
 
 enum Inner {
     Rules(Vec<RuleError>),
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     Limit(String),
     Config(String),
 }
@@ -83,7 +90,10 @@ impl Error {
     }
 
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Error {
-        Error(Box::new(Inner::Io { path: path.into(), source }))
+        Error(Box::new(Inner::Io {
+            path: path.into(),
+            source,
+        }))
     }
 
     pub(crate) fn limit(message: impl Into<String>) -> Error {

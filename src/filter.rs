@@ -8,8 +8,8 @@ use crate::decide::Policy;
 use crate::error::Error;
 use crate::fold::{self, FoldBuffers, Folded};
 use crate::message::{Message, MessageKind};
-use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
 use crate::rules::CompileLimits;
+use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
 use crate::verdict::{Hit, OwnedVerdict, RuleId, Verdict};
 
 /// Settings fixed when a [`Filter`] is built.
@@ -109,7 +109,9 @@ impl FilterBuilder {
     pub fn build(&self) -> Result<Filter, Error> {
         let config = self.config.clone();
         if config.max_message_bytes == 0 || config.max_message_bytes > (1 << 30) {
-            return Err(Error::config("max_message_bytes must be between 1 and 2^30"));
+            return Err(Error::config(
+                "max_message_bytes must be between 1 and 2^30",
+            ));
         }
         if config.max_hits == 0 {
             return Err(Error::config("max_hits must be at least 1"));
@@ -122,10 +124,18 @@ impl FilterBuilder {
         }
         let matcher = Matcher::compile(
             &self.rules,
-            CompileLimits { max_rules: config.max_rules, max_regex_size: config.max_regex_size },
+            CompileLimits {
+                max_rules: config.max_rules,
+                max_regex_size: config.max_regex_size,
+            },
         )?;
         Ok(Filter {
-            inner: Arc::new(Inner { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), config, matcher, pool: Mutex::new(Vec::new()) }),
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                config,
+                matcher,
+                pool: Mutex::new(Vec::new()),
+            }),
         })
     }
 }
@@ -187,7 +197,9 @@ impl Filter {
     ///
     /// Never in practice: the embedded rules are checked by the test suite.
     pub fn default_english() -> Result<Filter, Error> {
-        FilterBuilder::new().rules(RuleSet::default_english()?).build()
+        FilterBuilder::new()
+            .rules(RuleSet::default_english()?)
+            .build()
     }
 
     /// A builder.
@@ -233,10 +245,16 @@ impl Filter {
         let config = &self.inner.config;
         let text = message.text();
         let oversized = text.len() > config.max_message_bytes;
-        let text = if oversized { &text[..floor_boundary(text, config.max_message_bytes)] } else { text };
+        let text = if oversized {
+            &text[..floor_boundary(text, config.max_message_bytes)]
+        } else {
+            text
+        };
         scratch.fold.fold(text);
         let kind = message.message_kind();
-        self.inner.matcher.find(&scratch.fold, kind, &mut scratch.matches);
+        self.inner
+            .matcher
+            .find(&scratch.fold, kind, &mut scratch.matches);
         let m = &scratch.matches;
         let policy = match kind {
             MessageKind::Chat => &config.chat,
@@ -276,7 +294,12 @@ impl Filter {
     /// Checks a message and writes its text into `out` with every hit masked: each visible
     /// character of a hit becomes `*` (invisible characters and marks inside it are dropped).
     /// `out` is cleared first; it allocates only if its capacity is too small.
-    pub fn censor_with<'s>(&self, scratch: &'s mut Scratch, message: &Message<'_>, out: &mut Vec<u8>) -> Verdict<'s> {
+    pub fn censor_with<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+        out: &mut Vec<u8>,
+    ) -> Verdict<'s> {
         let verdict = self.check_with(scratch, message);
         censor_into(message.text(), verdict.hits(), out);
         verdict
@@ -294,7 +317,8 @@ impl Filter {
         self.with_scratch(|filter, scratch| {
             filter.censor_with(scratch, &Message::new(text), &mut out);
         });
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Explains the verdict on a message: folded views, each hit with its rule, and the
@@ -330,7 +354,12 @@ impl Filter {
                 policy.block_at
             ),
         };
-        Explanation { folded: fold::fold(&text), hits, verdict, reason }
+        Explanation {
+            folded: fold::fold(&text),
+            hits,
+            verdict,
+            reason,
+        }
     }
 }
 
@@ -376,7 +405,10 @@ fn censor_into(text: &[u8], hits: &[Hit], out: &mut Vec<u8>) {
         out.extend_from_slice(&text[at..start]);
         for chunk in text[start..end].utf8_chunks() {
             for c in chunk.valid().chars() {
-                if !matches!(fold::fold_char(c), fold::CharFold::Invisible | fold::CharFold::Mark) {
+                if !matches!(
+                    fold::fold_char(c),
+                    fold::CharFold::Invisible | fold::CharFold::Mark
+                ) {
                     out.push(b'*');
                 }
             }

@@ -63,4 +63,6 @@ pub use error::{Error, ErrorKind, RuleError};
 pub use filter::{Config, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
 pub use message::{Message, MessageKind, SenderContext};
 pub use rules::{Rule, RuleKind, RuleSet};
-pub use verdict::{Action, Categories, Category, Hit, OwnedVerdict, RuleId, Severity, Span, Verdict, View};
+pub use verdict::{
+    Action, Categories, Category, Hit, OwnedVerdict, RuleId, Severity, Span, Verdict, View,
+};

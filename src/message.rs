@@ -65,7 +65,11 @@ impl<'a> Message<'a> {
     /// treated as a separator, and hit spans still index the original bytes.
     #[must_use]
     pub fn from_bytes(text: &'a [u8]) -> Message<'a> {
-        Message { text, kind: MessageKind::Chat, sender: SenderContext::default() }
+        Message {
+            text,
+            kind: MessageKind::Chat,
+            sender: SenderContext::default(),
+        }
     }
 
     /// Sets the kind.

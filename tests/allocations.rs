@@ -55,7 +55,10 @@ fn allocations() -> u64 {
 fn check_with_allocates_nothing_after_warm_up() {
     let messages = corpus::varied(12_000);
     assert!(messages.len() >= 10_000);
-    assert!(messages.iter().any(|m| m.len() >= 4000), "the corpus has 4 KiB lines");
+    assert!(
+        messages.iter().any(|m| m.len() >= 4000),
+        "the corpus has 4 KiB lines"
+    );
 
     let mut extra = RuleSet::new();
     extra
@@ -77,15 +80,28 @@ fn check_with_allocates_nothing_after_warm_up() {
     let mut flagged = 0;
     let mut hits = 0;
     for (i, m) in messages.iter().enumerate() {
-        let kind = if i % 3 == 0 { MessageKind::Whisper } else { MessageKind::Chat };
+        let kind = if i % 3 == 0 {
+            MessageKind::Whisper
+        } else {
+            MessageKind::Chat
+        };
         let v = filter.check_with(&mut scratch, &Message::new(m).kind(kind));
         flagged += usize::from(v.flagged());
         hits += v.hits().len();
         let _ = filter.censor_with(&mut scratch, &Message::new(m), &mut out);
     }
     let after = allocations();
-    assert_eq!(after - before, 0, "{} allocations over {} checks", after - before, messages.len());
-    assert!(flagged > 1000 && hits > flagged, "the corpus exercises matching: {flagged} flagged, {hits} hits");
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over {} checks",
+        after - before,
+        messages.len()
+    );
+    assert!(
+        flagged > 1000 && hits > flagged,
+        "the corpus exercises matching: {flagged} flagged, {hits} hits"
+    );
     assert!(flagged_warm > 1000);
 
     // A fresh scratch warmed on one message is also allocation-free on every other message.
@@ -95,5 +111,9 @@ fn check_with_allocates_nothing_after_warm_up() {
     for m in messages.iter().step_by(3) {
         let _ = filter.check_with(&mut fresh, &Message::new(m));
     }
-    assert_eq!(allocations() - before, 0, "allocations with a scratch warmed on one message");
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations with a scratch warmed on one message"
+    );
 }

@@ -17,14 +17,24 @@ fn every_evasion_line_is_flagged_with_its_category() {
     for (line, row) in common::rows(&text).into_iter().skip(1) {
         let (category, term, transform, message) = (&row[1], &row[2], &row[3], &row[4]);
         let v = filter.check_with(&mut scratch, &Message::new(message));
-        let expected = Category::from_name(category).unwrap_or_else(|| panic!("line {line}: unknown category {category}"));
+        let expected = Category::from_name(category)
+            .unwrap_or_else(|| panic!("line {line}: unknown category {category}"));
         if !v.flagged() || !v.categories().contains(expected) {
-            failures.push(format!("evasion.tsv:{line} [{term} {transform}] {message:?}: {:?} {}", v.action(), v.categories()));
+            failures.push(format!(
+                "evasion.tsv:{line} [{term} {transform}] {message:?}: {:?} {}",
+                v.action(),
+                v.categories()
+            ));
         }
         n += 1;
     }
     assert_eq!(n, 162);
-    assert!(failures.is_empty(), "{} of {n} evasion lines failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} evasion lines failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -37,11 +47,23 @@ fn no_innocent_line_is_flagged() {
     for (line, row) in common::rows(&text).into_iter().skip(1) {
         let v = filter.check_with(&mut scratch, &Message::new(&row[1]));
         if v.flagged() {
-            let rules: Vec<&str> = v.hits().iter().map(|h| filter.rule(h.rule).pattern()).collect();
-            failures.push(format!("innocent.tsv:{line} {:?} flagged by {rules:?}", row[1]));
+            let rules: Vec<&str> = v
+                .hits()
+                .iter()
+                .map(|h| filter.rule(h.rule).pattern())
+                .collect();
+            failures.push(format!(
+                "innocent.tsv:{line} {:?} flagged by {rules:?}",
+                row[1]
+            ));
         }
         n += 1;
     }
     assert_eq!(n, 183);
-    assert!(failures.is_empty(), "{} innocent lines flagged:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} innocent lines flagged:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

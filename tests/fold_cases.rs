@@ -10,10 +10,17 @@ fn folding_cases() {
     let mut failures = Vec::new();
     let mut classes = std::collections::BTreeSet::new();
     let rows = common::rows(&text);
-    assert!(rows.len() >= 80, "expected the full case table, found {} rows", rows.len());
+    assert!(
+        rows.len() >= 80,
+        "expected the full case table, found {} rows",
+        rows.len()
+    );
     for (line, row) in rows {
         let [class, view, input, expected] = &row[..] else {
-            panic!("fold/cases.tsv:{line}: expected 4 tab-separated columns, found {}", row.len());
+            panic!(
+                "fold/cases.tsv:{line}: expected 4 tab-separated columns, found {}",
+                row.len()
+            );
         };
         classes.insert(class.split('-').next().unwrap_or(class).to_owned());
         let f = fold(input);
@@ -28,9 +35,39 @@ fn folding_cases() {
             failures.push(format!("fold/cases.tsv:{line} [{class}] {view}({input:?})\n    expected {expected:?}\n         got {got:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} folding cases failed:\n{}", failures.len(), failures.join("\n"));
-    for required in ["fullwidth", "math", "enclosed", "superscript", "ligature", "case", "cyrillic", "greek", "cherokee", "small", "diacritics", "combining", "zalgo", "zero", "soft", "bom", "bidi", "leet", "repeated", "separated", "stacked"] {
-        assert!(classes.contains(required), "no folding case for the class {required}");
+    assert!(
+        failures.is_empty(),
+        "{} folding cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    for required in [
+        "fullwidth",
+        "math",
+        "enclosed",
+        "superscript",
+        "ligature",
+        "case",
+        "cyrillic",
+        "greek",
+        "cherokee",
+        "small",
+        "diacritics",
+        "combining",
+        "zalgo",
+        "zero",
+        "soft",
+        "bom",
+        "bidi",
+        "leet",
+        "repeated",
+        "separated",
+        "stacked",
+    ] {
+        assert!(
+            classes.contains(required),
+            "no folding case for the class {required}"
+        );
     }
 }
 

@@ -12,7 +12,9 @@ fn run(file: &str) -> usize {
     let mut failures = Vec::new();
     let rows = common::rows(&text);
     for (line, row) in &rows {
-        let [kind, action, categories, rest @ ..] = &row[..] else { panic!("{file}:{line}: expected 4 columns") };
+        let [kind, action, categories, rest @ ..] = &row[..] else {
+            panic!("{file}:{line}: expected 4 columns")
+        };
         let message = rest.first().map_or("", String::as_str);
         let kind = match kind.as_str() {
             "chat" => MessageKind::Chat,
@@ -27,18 +29,36 @@ fn run(file: &str) -> usize {
         };
         let v = filter.check_with(&mut scratch, &Message::new(message).kind(kind));
         // Allow must be exact; review is satisfied by block too (the case states the least action).
-        let action_ok = if expected == Action::Allow { v.action() == Action::Allow } else { v.action() >= expected };
+        let action_ok = if expected == Action::Allow {
+            v.action() == Action::Allow
+        } else {
+            v.action() >= expected
+        };
         let missing: Vec<&str> = categories
             .split(',')
             .filter(|c| *c != "-")
-            .filter(|c| !v.categories().contains(Category::from_name(c).unwrap_or_else(|| panic!("{file}:{line}: unknown category {c}"))))
+            .filter(|c| {
+                !v.categories().contains(
+                    Category::from_name(c)
+                        .unwrap_or_else(|| panic!("{file}:{line}: unknown category {c}")),
+                )
+            })
             .collect();
         if !action_ok || !missing.is_empty() {
-            let rules: Vec<&str> = v.hits().iter().map(|h| filter.rule(h.rule).pattern()).collect();
+            let rules: Vec<&str> = v
+                .hits()
+                .iter()
+                .map(|h| filter.rule(h.rule).pattern())
+                .collect();
             failures.push(format!("{file}:{line} {message:?}: expected {expected} [{categories}], got {} [{}] via {rules:?}", v.action(), v.categories()));
         }
     }
-    assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     rows.len()
 }
 

@@ -27,7 +27,10 @@ fn public_types_are_send_and_sync() {
 fn one_filter_serves_many_threads() {
     let filter = chatguard::Filter::default_english().unwrap();
     let lines = ["gg wp", "fuck off", "f.u.c.k", "hello chat", "ѕһіt"];
-    let expected: Vec<bool> = lines.iter().map(|l| filter.check(&chatguard::Message::new(l)).flagged()).collect();
+    let expected: Vec<bool> = lines
+        .iter()
+        .map(|l| filter.check(&chatguard::Message::new(l)).flagged())
+        .collect();
     std::thread::scope(|s| {
         for _ in 0..2 {
             let filter = filter.clone();
@@ -36,7 +39,12 @@ fn one_filter_serves_many_threads() {
                 let mut scratch = filter.scratch();
                 for _ in 0..200 {
                     for (l, e) in lines.iter().zip(expected) {
-                        assert_eq!(filter.check_with(&mut scratch, &chatguard::Message::new(l)).flagged(), *e);
+                        assert_eq!(
+                            filter
+                                .check_with(&mut scratch, &chatguard::Message::new(l))
+                                .flagged(),
+                            *e
+                        );
                     }
                 }
             });

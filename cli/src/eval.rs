@@ -66,14 +66,23 @@ struct Row {
 }
 
 fn delimiter(path: &Path) -> u8 {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
         b','
     } else {
         b'\t'
     }
 }
 
-fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&str], out: &mut Vec<Row>) -> Result<()> {
+fn read_rows(
+    path: &Path,
+    label: Option<bool>,
+    args: &EvalArgs,
+    positives: &[&str],
+    out: &mut Vec<Row>,
+) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter(path))
         .has_headers(!args.no_header)
@@ -81,30 +90,58 @@ fn read_rows(path: &Path, label: Option<bool>, args: &EvalArgs, positives: &[&st
         .quoting(delimiter(path) == b',')
         .from_path(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers: Vec<String> = if args.no_header { Vec::new() } else { reader.headers()?.iter().map(str::to_owned).collect() };
+    let headers: Vec<String> = if args.no_header {
+        Vec::new()
+    } else {
+        reader.headers()?.iter().map(str::to_owned).collect()
+    };
     let find = |name: &str| headers.iter().position(|h| h == name);
     let text_col = if args.no_header {
         1
     } else {
         match &args.text_col {
-            Some(name) => find(name).ok_or_else(|| anyhow!("{}: no column named {name:?} (columns: {headers:?})", path.display()))?,
-            None => ["text", "message", "tweet", "comment_text"].iter().find_map(|n| find(n)).unwrap_or(headers.len().saturating_sub(1)),
+            Some(name) => find(name).ok_or_else(|| {
+                anyhow!(
+                    "{}: no column named {name:?} (columns: {headers:?})",
+                    path.display()
+                )
+            })?,
+            None => ["text", "message", "tweet", "comment_text"]
+                .iter()
+                .find_map(|n| find(n))
+                .unwrap_or(headers.len().saturating_sub(1)),
         }
     };
-    let label_col = if args.no_header { Some(0) } else { find(&args.label_col) };
+    let label_col = if args.no_header {
+        Some(0)
+    } else {
+        find(&args.label_col)
+    };
     if label.is_none() && label_col.is_none() {
-        bail!("{}: no label column {:?}; pass --label-col (columns: {headers:?})", path.display(), args.label_col);
+        bail!(
+            "{}: no label column {:?}; pass --label-col (columns: {headers:?})",
+            path.display(),
+            args.label_col
+        );
     }
-    let category_col = args.category_col.as_deref().and_then(|c| find(c));
-    let group_col = args.group_col.as_deref().and_then(|c| find(c));
-    let term_col = args.term_col.as_deref().and_then(|c| find(c));
+    let category_col = args.category_col.as_deref().and_then(&find);
+    let group_col = args.group_col.as_deref().and_then(&find);
+    let term_col = args.term_col.as_deref().and_then(&find);
     for (i, record) in reader.byte_records().enumerate() {
         let record = record.with_context(|| format!("{}: row {}", path.display(), i + 1))?;
-        let field = |c: usize| record.get(c).map(|b| String::from_utf8_lossy(b).into_owned());
+        let field = |c: usize| {
+            record
+                .get(c)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
         let text = if args.no_header {
             // Everything after the first tab, tabs included.
             let all: Vec<&[u8]> = record.iter().collect();
-            all[1..].iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect::<Vec<_>>().join("\t")
+            all[1..]
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect::<Vec<_>>()
+                .join("\t")
         } else {
             field(text_col).unwrap_or_default()
         };
@@ -169,7 +206,11 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             }
             (false, true) => {
                 fp += 1;
-                let rules: Vec<&str> = v.hits().iter().map(|h| filter.rule(h.rule).pattern()).collect();
+                let rules: Vec<&str> = v
+                    .hits()
+                    .iter()
+                    .map(|h| filter.rule(h.rule).pattern())
+                    .collect();
                 false_alarms.push((row, rules.join(", ")));
             }
             (false, false) => tn += 1,
@@ -193,7 +234,13 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             }
         }
     }
-    let ratio = |a: usize, b: usize| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+    let ratio = |a: usize, b: usize| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            a as f64 / b as f64
+        }
+    };
     let precision = ratio(tp, tp + fp);
     let recall = ratio(tp, tp + fn_);
     let f1 = 2.0 * precision * recall / (precision + recall);
@@ -207,7 +254,12 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             (tp * tn - fp * fn_) / d
         }
     };
-    println!("rows        {} ({} should be flagged, {} should be allowed)", rows.len(), tp + fn_, fp + tn);
+    println!(
+        "rows        {} ({} should be flagged, {} should be allowed)",
+        rows.len(),
+        tp + fn_,
+        fp + tn
+    );
     println!("confusion   flagged: {tp} right, {fp} wrong   allowed: {tn} right, {fn_} wrong");
     println!("precision   {precision:.4}");
     println!("recall      {recall:.4}");
@@ -217,13 +269,25 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
     if !by_category.is_empty() {
         println!("\nper category (recall, category agreement):");
         for (c, t) in &by_category {
-            println!("  {c:<12} {:>6} rows  recall {:.4}  category {:.4}", t.total, ratio(t.caught, t.total), ratio(t.category_agrees, t.total));
+            println!(
+                "  {c:<12} {:>6} rows  recall {:.4}  category {:.4}",
+                t.total,
+                ratio(t.caught, t.total),
+                ratio(t.category_agrees, t.total)
+            );
         }
     }
     if !by_group.is_empty() {
-        println!("\nper {} (recall):", args.group_col.as_deref().unwrap_or("group"));
+        println!(
+            "\nper {} (recall):",
+            args.group_col.as_deref().unwrap_or("group")
+        );
         for (g, t) in &by_group {
-            println!("  {g:<32} {:>6} rows  recall {:.4}", t.total, ratio(t.caught, t.total));
+            println!(
+                "  {g:<32} {:>6} rows  recall {:.4}",
+                t.total,
+                ratio(t.caught, t.total)
+            );
         }
     }
     if args.term_col.is_some() && args.group_col.is_some() {
@@ -235,21 +299,45 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             .collect();
         let (mut n, mut caught) = (0, 0);
         for (r, f) in rows.iter().zip(&results) {
-            if r.positive && r.group.as_deref() != Some("plain") && r.term.as_deref().is_some_and(|t| caught_plain.contains(t)) {
+            if r.positive
+                && r.group.as_deref() != Some("plain")
+                && r.term.as_deref().is_some_and(|t| caught_plain.contains(t))
+            {
                 n += 1;
                 caught += usize::from(*f);
             }
         }
-        println!("\ndisguised rows of the {} terms caught plain: {caught} of {n} caught, recall {:.4}", caught_plain.len(), ratio(caught, n));
+        println!(
+            "\ndisguised rows of the {} terms caught plain: {caught} of {n} caught, recall {:.4}",
+            caught_plain.len(),
+            ratio(caught, n)
+        );
     }
     if args.show > 0 {
-        for (title, list) in [("missed", misses.iter().map(|r| (*r, String::new())).collect::<Vec<_>>()), ("false alarms", false_alarms.clone())] {
+        for (title, list) in [
+            (
+                "missed",
+                misses
+                    .iter()
+                    .map(|r| (*r, String::new()))
+                    .collect::<Vec<_>>(),
+            ),
+            ("false alarms", false_alarms.clone()),
+        ] {
             if list.is_empty() {
                 continue;
             }
-            println!("\n{title} (first {} of {}):", args.show.min(list.len()), list.len());
+            println!(
+                "\n{title} (first {} of {}):",
+                args.show.min(list.len()),
+                list.len()
+            );
             for (row, rules) in list.iter().take(args.show) {
-                let rules = if rules.is_empty() { String::new() } else { format!("  [{rules}]") };
+                let rules = if rules.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{rules}]")
+                };
                 println!("  {}  {:?}{rules}", row.origin, row.text);
             }
         }

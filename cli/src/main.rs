@@ -15,7 +15,11 @@ mod eval;
 use eval::EvalArgs;
 
 #[derive(Parser, Debug)]
-#[command(name = "chatguard", version, about = "Moderate chat lines and whispers with chatguard")]
+#[command(
+    name = "chatguard",
+    version,
+    about = "Moderate chat lines and whispers with chatguard"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,7 +54,7 @@ enum Command {
     },
     /// Measure detection on labelled data: precision, recall, F1, false-positive rate, MCC,
     /// confusion matrix, and recall per category and per group.
-    Eval(EvalArgs),
+    Eval(Box<EvalArgs>),
     /// Check rule files and report every problem with file:line:column.
     Lint {
         /// A rules directory.
@@ -86,12 +90,21 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Scan { input, json, kind, rules } => {
+        Command::Scan {
+            input,
+            json,
+            kind,
+            rules,
+        } => {
             let filter = build_filter(rules.as_deref())?;
             scan(&filter, input.as_deref(), json, kind.into())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Explain { message, kind, rules } => {
+        Command::Explain {
+            message,
+            kind,
+            rules,
+        } => {
             let filter = build_filter(rules.as_deref())?;
             explain(&filter, &message, kind.into());
             Ok(ExitCode::SUCCESS)
@@ -120,7 +133,10 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>> {
             data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
         }
         _ => {
-            io::stdin().lock().read_to_end(&mut data).context("cannot read stdin")?;
+            io::stdin()
+                .lock()
+                .read_to_end(&mut data)
+                .context("cannot read stdin")?;
         }
     }
     Ok(data)
@@ -194,7 +210,11 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     use std::fmt::Write as _;
     let _ = write!(out, "{line:>6}  {:<6}  ", v.action().name());
     if v.flagged() {
-        let cats: Vec<String> = v.categories().iter().map(|c| format!("{}({})", c.name(), v.severity_of(c).name())).collect();
+        let cats: Vec<String> = v
+            .categories()
+            .iter()
+            .map(|c| format!("{}({})", c.name(), v.severity_of(c).name()))
+            .collect();
         let _ = write!(out, "{:<24}  ", cats.join(","));
     } else {
         let _ = write!(out, "{:<24}  ", "-");
@@ -221,7 +241,11 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     }
     out.push_str(&String::from_utf8_lossy(&text[at..]));
     if v.flagged() {
-        let rules: Vec<&str> = v.hits().iter().map(|h| filter.rule(h.rule).pattern()).collect();
+        let rules: Vec<&str> = v
+            .hits()
+            .iter()
+            .map(|h| filter.rule(h.rule).pattern())
+            .collect();
         let _ = write!(out, "    [{}]", rules.join(", "));
     }
     out.push('\n');
@@ -260,9 +284,20 @@ fn explain(filter: &Filter, message: &str, kind: MessageKind) {
 }
 
 fn lint(dir: &Path) -> Result<ExitCode> {
-    match RuleSet::from_dir(dir).map_err(anyhow::Error::msg).and_then(|r| FilterBuilder::new().rules(r).build().map_err(anyhow::Error::msg)) {
+    match RuleSet::from_dir(dir)
+        .map_err(anyhow::Error::msg)
+        .and_then(|r| {
+            FilterBuilder::new()
+                .rules(r)
+                .build()
+                .map_err(anyhow::Error::msg)
+        }) {
         Ok(filter) => {
-            println!("{}: {} rules, no problems", dir.display(), filter.rules().len());
+            println!(
+                "{}: {} rules, no problems",
+                dir.display(),
+                filter.rules().len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -273,4 +308,3 @@ fn lint(dir: &Path) -> Result<ExitCode> {
         }
     }
 }
-

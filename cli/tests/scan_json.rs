@@ -5,15 +5,29 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn scan(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let out = Command::cargo_bin("chatguard").unwrap().arg("scan").args(args).write_stdin(input).output().unwrap();
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("chatguard")
+        .unwrap()
+        .arg("scan")
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("scan prints UTF-8");
-    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}"))).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
 }
 
 #[test]
 fn one_object_per_line_with_the_contract_fields() {
-    let mut bytes = "gg wp everyone\n\nfuck off\r\nyou b\u{200b}itch\n".as_bytes().to_vec();
+    let mut bytes = "gg wp everyone\n\nfuck off\r\nyou b\u{200b}itch\n"
+        .as_bytes()
+        .to_vec();
     bytes.extend_from_slice(b"bad \xFF\xFE line shit\n");
     bytes.extend_from_slice(b"Scunthorpe\n");
     let rows = scan(&["--json"], &bytes);
@@ -23,7 +37,19 @@ fn one_object_per_line_with_the_contract_fields() {
         let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
         let mut sorted = keys.clone();
         sorted.sort_unstable();
-        assert_eq!(sorted, ["action", "categories", "flagged", "hits", "line", "score", "severity"], "{row}");
+        assert_eq!(
+            sorted,
+            [
+                "action",
+                "categories",
+                "flagged",
+                "hits",
+                "line",
+                "score",
+                "severity"
+            ],
+            "{row}"
+        );
         assert_eq!(row["line"], i + 1);
         let action = row["action"].as_str().unwrap();
         assert!(["allow", "review", "block"].contains(&action));
@@ -45,13 +71,20 @@ fn one_object_per_line_with_the_contract_fields() {
     assert_eq!(rows[2]["flagged"], true);
     assert_eq!(rows[2]["hits"][0]["start"], 0);
     assert_eq!(rows[2]["hits"][0]["end"], 4);
-    assert!(rows[2]["categories"].as_array().unwrap().iter().any(|c| c == "profanity"));
+    assert!(rows[2]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "profanity"));
     // Offsets are bytes of the original line: the zero-width space is inside the hit.
     assert_eq!(rows[3]["hits"][0]["start"], 4);
     assert_eq!(rows[3]["hits"][0]["end"], 4 + "b\u{200b}itch".len());
     // Invalid UTF-8 is a separator; the offsets still index the original bytes.
     assert_eq!(rows[4]["flagged"], true);
-    assert_eq!(rows[4]["hits"][0]["start"], "bad ".len() + 2 + " line ".len());
+    assert_eq!(
+        rows[4]["hits"][0]["start"],
+        "bad ".len() + 2 + " line ".len()
+    );
     assert_eq!(rows[5]["action"], "allow");
 }
 
@@ -61,14 +94,24 @@ fn reads_a_file_and_checks_whispers() {
     std::fs::create_dir_all(&dir).unwrap();
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("w.rules"), "[spam severity=severe scope=whisper]\nfree gold*\n").unwrap();
+    std::fs::write(
+        rules.join("w.rules"),
+        "[spam severity=severe scope=whisper]\nfree gold*\n",
+    )
+    .unwrap();
     let input = dir.join("in.txt");
     std::fs::write(&input, "get free gold now\nhello\n").unwrap();
     let path = input.to_str().unwrap();
     let rules = rules.to_str().unwrap();
     let chat = scan(&["--json", "--rules", rules, path], b"");
-    assert_eq!(chat[0]["action"], "allow", "a whisper-only rule does not apply to chat");
-    let whisper = scan(&["--json", "--kind", "whisper", "--rules", rules, path], b"");
+    assert_eq!(
+        chat[0]["action"], "allow",
+        "a whisper-only rule does not apply to chat"
+    );
+    let whisper = scan(
+        &["--json", "--kind", "whisper", "--rules", rules, path],
+        b"",
+    );
     assert_eq!(whisper[0]["action"], "block");
     assert_eq!(whisper[0]["categories"], serde_json::json!(["spam"]));
     assert_eq!(whisper[0]["hits"][0]["rule"], "free gold*");
@@ -78,12 +121,21 @@ fn reads_a_file_and_checks_whispers() {
 
 #[test]
 fn text_output_is_readable() {
-    let out = Command::cargo_bin("chatguard").unwrap().arg("scan").write_stdin("hello\nthis is shit\n").output().unwrap();
+    let out = Command::cargo_bin("chatguard")
+        .unwrap()
+        .arg("scan")
+        .write_stdin("hello\nthis is shit\n")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
     assert!(lines[0].contains("allow") && lines[0].contains("hello"));
-    assert!(lines[1].contains("review") && lines[1].contains("⟦shit⟧"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("review") && lines[1].contains("⟦shit⟧"),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -91,9 +143,17 @@ fn a_broken_rules_directory_is_reported_with_a_position() {
     let dir = std::env::temp_dir().join(format!("chatguard-broken-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("bad.rules"), "[profanity]\nf*ck\n").unwrap();
-    let out = Command::cargo_bin("chatguard").unwrap().args(["scan", "--rules", dir.to_str().unwrap()]).write_stdin("x\n").output().unwrap();
+    let out = Command::cargo_bin("chatguard")
+        .unwrap()
+        .args(["scan", "--rules", dir.to_str().unwrap()])
+        .write_stdin("x\n")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.rules:2:2:") && err.contains("wildcard"), "{err}");
+    assert!(
+        err.contains("bad.rules:2:2:") && err.contains("wildcard"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

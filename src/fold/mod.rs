@@ -26,7 +26,7 @@
 //! `tools/unicode/confusables.txt` and the Unicode data of `unicode-normalization`; ASCII
 //! takes a fast path.
 
-#[allow(clippy::unreadable_literal, clippy::large_const_arrays, clippy::large_stack_arrays)]
+#[allow(clippy::pedantic)]
 mod table {
     include!(concat!(env!("OUT_DIR"), "/fold_table.rs"));
 }
@@ -129,7 +129,10 @@ pub fn fold_char(c: char) -> CharFold {
     if c.is_ascii() {
         return if c.is_ascii_uppercase() {
             let i = usize::from(c as u8 - b'A');
-            CharFold::Mapped { to: &"abcdefghijklmnopqrstuvwxyz"[i..=i], confusable: false }
+            CharFold::Mapped {
+                to: &"abcdefghijklmnopqrstuvwxyz"[i..=i],
+                confusable: false,
+            }
         } else if c.is_ascii_alphanumeric() {
             CharFold::Letter
         } else {
@@ -142,7 +145,10 @@ pub fn fold_char(c: char) -> CharFold {
         table::KIND_SEPARATOR => CharFold::Separator,
         table::KIND_INVISIBLE => CharFold::Invisible,
         table::KIND_MARK => CharFold::Mark,
-        _ => CharFold::Mapped { to: mapped(e), confusable: (e >> 27) & table::FLAG_CONFUSABLE != 0 },
+        _ => CharFold::Mapped {
+            to: mapped(e),
+            confusable: (e >> 27) & table::FLAG_CONFUSABLE != 0,
+        },
     }
 }
 
@@ -290,7 +296,10 @@ impl View {
     /// The original span of view bytes `s..e`.
     #[inline]
     pub fn span(&self, s: usize, e: usize) -> Span {
-        Span { start: self.start[s] as usize, end: self.end[e - 1] as usize }
+        Span {
+            start: self.start[s] as usize,
+            end: self.end[e - 1] as usize,
+        }
     }
 
     /// The text with runs collapsed (what the automata search).
@@ -405,18 +414,33 @@ impl FoldBuffers {
                     i += 1;
                     continue;
                 }
-                let c = valid[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                let c = valid[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
                 let len = c.len_utf8();
                 let end = start + u32::try_from(len).unwrap_or(4);
                 self.stats.chars += 1;
                 let e = entry(c);
                 match e >> 29 {
                     table::KIND_LETTER => {
-                        self.units.push(Unit { ch: c, start, end, class: ALPHA, flags: after(dropped) });
+                        self.units.push(Unit {
+                            ch: c,
+                            start,
+                            end,
+                            class: ALPHA,
+                            flags: after(dropped),
+                        });
                         dropped = false;
                     }
                     table::KIND_SEPARATOR => {
-                        self.units.push(Unit { ch: c, start, end, class: SEP, flags: 0 });
+                        self.units.push(Unit {
+                            ch: c,
+                            start,
+                            end,
+                            class: SEP,
+                            flags: 0,
+                        });
                         dropped = false;
                     }
                     table::KIND_INVISIBLE => {
@@ -445,7 +469,13 @@ impl FoldBuffers {
                             } else {
                                 SEP
                             };
-                            self.units.push(Unit { ch: d, start, end, class, flags: uflags });
+                            self.units.push(Unit {
+                                ch: d,
+                                start,
+                                end,
+                                class,
+                                flags: uflags,
+                            });
                         }
                         dropped = false;
                     }
@@ -461,7 +491,13 @@ impl FoldBuffers {
                 }
                 let start = u32::try_from(offset).unwrap_or(u32::MAX);
                 let end = u32::try_from(offset + invalid.len()).unwrap_or(u32::MAX);
-                self.units.push(Unit { ch: char::REPLACEMENT_CHARACTER, start, end, class: SEP, flags: 0 });
+                self.units.push(Unit {
+                    ch: char::REPLACEMENT_CHARACTER,
+                    start,
+                    end,
+                    class: SEP,
+                    flags: 0,
+                });
                 self.stats.chars += 1;
                 self.stats.invalid_utf8 += 1;
                 offset += invalid.len();
@@ -516,7 +552,11 @@ impl FoldBuffers {
                 gap = u32::from(trail > 0);
                 gap_units = trail;
                 apostrophe = false;
-                last_sep = if trail > 0 { Some(units[j - 1].ch) } else { None };
+                last_sep = if trail > 0 {
+                    Some(units[j - 1].ch)
+                } else {
+                    None
+                };
             } else {
                 gap += 1;
                 gap_units += (j - i) as u32;
@@ -553,7 +593,9 @@ impl FoldBuffers {
             let mut latin = false;
             for u in units {
                 alpha |= u.class == ALPHA;
-                strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (u.class != ALPHA && canonical(u.ch).1) || u.ch == 'v';
+                strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    || (u.class != ALPHA && canonical(u.ch).1)
+                    || u.ch == 'v';
                 confusable |= u.flags & U_CONFUSABLE != 0;
                 latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
             }
@@ -569,7 +611,8 @@ impl FoldBuffers {
             }
             for u in units {
                 let (c, subst) = canonical(u.ch);
-                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (subst && (u.class != ALPHA || u.ch == 'v'));
+                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    || (subst && (u.class != ALPHA || u.ch == 'v'));
                 if subst && u.class != ALPHA {
                     self.stats.leet += 1;
                 }
@@ -605,7 +648,10 @@ impl FoldBuffers {
                 }
             }
             let run = &tokens[i..j];
-            let letters = run.iter().filter(|t| self.units[t.first as usize].class == ALPHA).count();
+            let letters = run
+                .iter()
+                .filter(|t| self.units[t.first as usize].class == ALPHA)
+                .count();
             if run.len() >= 3 && letters >= 2 {
                 for (k, t) in run.iter().enumerate() {
                     let u = self.units[t.first as usize];
@@ -641,7 +687,7 @@ impl FoldBuffers {
     /// is written with leetspeak symbols, which only the canonical form can match) and its
     /// canonical form for the leet and joined views (if it has a letter). Each is the
     /// collapsed text with the run length of each byte. Used when compiling rules.
-    pub fn term_views(&self) -> (Option<(String, Vec<u8>)>, Option<(String, Vec<u8>)>) {
+    pub fn term_views(&self) -> (Option<Pattern>, Option<Pattern>) {
         let has_sym = self.units.iter().any(|u| u.class == SYM);
         let has_alpha = self.units.iter().any(|u| u.class == ALPHA);
         let word = (!has_sym && !self.word.text.is_empty())
@@ -670,6 +716,9 @@ fn after(dropped: bool) -> u8 {
         0
     }
 }
+
+/// A collapsed pattern: its text and the run length of each byte.
+pub(crate) type Pattern = (String, Vec<u8>);
 
 /// The views of a folded message, owned: for tools, tests and explanations. The hot path
 /// uses the same code on buffers inside [`Scratch`](crate::Scratch) instead.
@@ -710,7 +759,9 @@ pub fn fold(text: &str) -> Folded {
         word_collapsed: buffers.word.as_str().to_owned(),
         leet: buffers.leet.as_str().to_owned(),
         joined: buffers.joined.as_str().to_owned(),
-        word_spans: (0..plain.text.len()).map(|i| plain.span(i, i + 1)).collect(),
+        word_spans: (0..plain.text.len())
+            .map(|i| plain.span(i, i + 1))
+            .collect(),
         stats: buffers.stats,
     }
 }

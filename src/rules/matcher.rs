@@ -88,7 +88,11 @@ impl MatchBuffers {
             raw: Vec::with_capacity(max_hits * 8),
             permits: Vec::with_capacity(max_hits * 8),
             hits: Vec::with_capacity(max_hits),
-            regex_caches: matcher.regexes.iter().map(|(_, r)| r.create_cache()).collect(),
+            regex_caches: matcher
+                .regexes
+                .iter()
+                .map(|(_, r)| r.create_cache())
+                .collect(),
             dropped: 0,
             categories: Categories::NONE,
             severity: Severity::None,
@@ -111,8 +115,8 @@ impl MatchBuffers {
 
 /// The searchable forms of a term.
 struct TermForms {
-    word: Option<(String, Vec<u8>)>,
-    canon: Option<(String, Vec<u8>)>,
+    word: Option<crate::fold::Pattern>,
+    canon: Option<crate::fold::Pattern>,
 }
 
 fn term_forms(fold: &mut FoldBuffers, term: &str) -> TermForms {
@@ -126,6 +130,7 @@ fn term_forms(fold: &mut FoldBuffers, term: &str) -> TermForms {
 
 impl Matcher {
     /// Compiles a rule set.
+    #[allow(clippy::too_many_lines)] // one pass over the entries, each kind handled in place
     pub fn compile(rules: &RuleSet, limits: CompileLimits) -> Result<Matcher, Error> {
         if rules.entries.len() > limits.max_rules {
             return Err(Error::limit(format!(
@@ -145,7 +150,10 @@ impl Matcher {
         let mut by_written: HashMap<&str, Vec<u32>> = HashMap::new();
         for (i, (_, e)) in rules.entries.iter().enumerate() {
             if matches!(e.kind, EntryKind::Term { .. } | EntryKind::Regex { .. }) {
-                by_written.entry(e.written.as_str()).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+                by_written
+                    .entry(e.written.as_str())
+                    .or_default()
+                    .push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
         for (i, (file, e)) in rules.entries.iter().enumerate() {
@@ -160,15 +168,18 @@ impl Matcher {
             let kind = match &e.kind {
                 EntryKind::Term { term, wildcard } | EntryKind::Allow { term, wildcard, .. } => {
                     let (allow, for_rules) = match &e.kind {
-                        EntryKind::Allow { for_rule: Some(target), .. } => match by_written.get(target.as_str()) {
-                            Some(ids) => (true, ids.clone().into_boxed_slice()),
-                            None => {
+                        EntryKind::Allow {
+                            for_rule: Some(target),
+                            ..
+                        } => {
+                            let Some(ids) = by_written.get(target.as_str()) else {
                                 errors.push(error(format!(
                                     "`for={target}` names no blocked term; expected a term written exactly as in a rule file"
                                 )));
                                 continue;
-                            }
-                        },
+                            };
+                            (true, ids.clone().into_boxed_slice())
+                        }
                         EntryKind::Allow { .. } => (true, Box::default()),
                         _ => (false, Box::default()),
                     };
@@ -181,10 +192,26 @@ impl Matcher {
                         continue;
                     }
                     if let Some((text, runs)) = forms.word {
-                        word.add(text, PatternUse { rule: id, runs: runs.into(), wildcard: *wildcard, allow });
+                        word.add(
+                            text,
+                            PatternUse {
+                                rule: id,
+                                runs: runs.into(),
+                                wildcard: *wildcard,
+                                allow,
+                            },
+                        );
                     }
                     if let Some((text, runs)) = forms.canon {
-                        canon.add(text, PatternUse { rule: id, runs: runs.into(), wildcard: *wildcard, allow });
+                        canon.add(
+                            text,
+                            PatternUse {
+                                rule: id,
+                                runs: runs.into(),
+                                wildcard: *wildcard,
+                                allow,
+                            },
+                        );
                     }
                     for_rules_of.push(for_rules);
                     if allow {
@@ -248,7 +275,11 @@ impl Matcher {
     /// Finds every hit of `fold`'s views into `out`.
     pub fn find(&self, fold: &FoldBuffers, kind: MessageKind, out: &mut MatchBuffers) {
         out.clear();
-        let today = if self.has_expiry { Some(Date::today()) } else { None };
+        let today = if self.has_expiry {
+            Some(Date::today())
+        } else {
+            None
+        };
         let live = |rule: &Rule| {
             let scoped = match rule.scope {
                 Scope::Both => true,
@@ -277,9 +308,22 @@ impl Matcher {
             while let Some(m) = re.search_with(&mut out.regex_caches[k], &input) {
                 if m.start() < m.end() {
                     let span = fold.plain.span(m.start(), m.end());
-                    push_raw(out, RawHit { rule: *rule, span, view: View::Regex, disguised: false }, &self.rules);
+                    push_raw(
+                        out,
+                        RawHit {
+                            rule: *rule,
+                            span,
+                            view: View::Regex,
+                            disguised: false,
+                        },
+                        &self.rules,
+                    );
                 }
-                let next = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                let next = if m.end() > m.start() {
+                    m.end()
+                } else {
+                    m.end() + 1
+                };
                 if next > text.len() {
                     break;
                 }
@@ -289,11 +333,21 @@ impl Matcher {
         self.resolve(out);
     }
 
-    fn search(&self, a: &Automaton, view: &FoldView, which: View, live: &dyn Fn(&Rule) -> bool, out: &mut MatchBuffers) {
+    fn search(
+        &self,
+        a: &Automaton,
+        view: &FoldView,
+        which: View,
+        live: &dyn Fn(&Rule) -> bool,
+        out: &mut MatchBuffers,
+    ) {
         let text = &view.text;
         let mut state = OverlappingState::start();
         loop {
-            if a.ac.try_find_overlapping(Input::new(text), &mut state).is_err() {
+            if a.ac
+                .try_find_overlapping(Input::new(text), &mut state)
+                .is_err()
+            {
                 break;
             }
             let Some(m) = state.get_match() else { break };
@@ -320,8 +374,18 @@ impl Matcher {
                         out.permits.push(Permit { span, rule: u.rule });
                     }
                 } else {
-                    let disguised = which != View::Word || view.flags[s..e].iter().any(|f| f & DISGUISE != 0);
-                    push_raw(out, RawHit { rule: u.rule, span, view: which, disguised }, &self.rules);
+                    let disguised =
+                        which != View::Word || view.flags[s..e].iter().any(|f| f & DISGUISE != 0);
+                    push_raw(
+                        out,
+                        RawHit {
+                            rule: u.rule,
+                            span,
+                            view: which,
+                            disguised,
+                        },
+                        &self.rules,
+                    );
                 }
             }
         }
@@ -329,15 +393,23 @@ impl Matcher {
 
     /// Applies permits, removes duplicates, and aggregates.
     fn resolve(&self, out: &mut MatchBuffers) {
-        let MatchBuffers { raw, permits, hits, .. } = out;
+        let MatchBuffers {
+            raw, permits, hits, ..
+        } = out;
         for r in raw.iter() {
             let permitted = permits.iter().any(|p| {
-                p.span.contains(r.span) && self.for_rules_of(p.rule).is_none_or(|targets| targets.contains(&r.rule))
+                p.span.contains(r.span)
+                    && self
+                        .for_rules_of(p.rule)
+                        .is_none_or(|targets| targets.contains(&r.rule))
             });
             if permitted {
                 continue;
             }
-            if hits.iter().any(|h| h.rule.0 == r.rule && h.span.overlaps(r.span)) {
+            if hits
+                .iter()
+                .any(|h| h.rule.0 == r.rule && h.span.overlaps(r.span))
+            {
                 continue;
             }
             let rule = &self.rules[r.rule as usize];
@@ -349,7 +421,13 @@ impl Matcher {
             }
             out.evasive |= r.disguised;
             if hits.len() < hits.capacity() {
-                hits.push(Hit { rule: RuleId(r.rule), categories: rule.categories, severity: rule.severity, span: r.span, view: r.view });
+                hits.push(Hit {
+                    rule: RuleId(r.rule),
+                    categories: rule.categories,
+                    severity: rule.severity,
+                    span: r.span,
+                    view: r.view,
+                });
             } else {
                 out.dropped += 1;
             }
@@ -390,14 +468,18 @@ fn push_raw(out: &mut MatchBuffers, hit: RawHit, rules: &[Rule]) {
 /// does not count as repetition, or `assess` would be `asses` with one more `s`.
 #[inline]
 fn runs_fit(text_runs: &[u8], pattern_runs: &[u8]) -> bool {
-    text_runs.iter().zip(pattern_runs).all(|(&t, &p)| t == p || (t > p && t >= 3))
+    text_runs
+        .iter()
+        .zip(pattern_runs)
+        .all(|(&t, &p)| t == p || (t > p && t >= 3))
 }
 
 /// Word-boundary semantics in the word and leet views: a term starts at a word start unless
 /// written `*term`, and ends at a word end unless written `term*`.
 fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bool {
     let flags = &view.flags;
-    (wildcard.leading || flags[s] & TOKEN_START != 0) && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0)
+    (wildcard.leading || flags[s] & TOKEN_START != 0)
+        && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0)
 }
 
 /// In the joined view every letter was written as its own word, so letters of the run
@@ -405,7 +487,14 @@ fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bo
 /// must touch one edge of the joined run and leave at most one letter at the other
 /// (`c l a s s` does not hold "ass"). Repeats at the edges of the match beyond what the term
 /// writes are such leftover letters (`a a n a l`), not part of the term.
-fn joined_fit(view: &FoldView, s: usize, e: usize, pattern_runs: &[u8], wildcard: Wildcard) -> bool {
+#[allow(clippy::many_single_char_names)]
+fn joined_fit(
+    view: &FoldView,
+    s: usize,
+    e: usize,
+    pattern_runs: &[u8],
+    wildcard: Wildcard,
+) -> bool {
     let (run, flags) = (&view.run[s..e], &view.flags);
     let n = run.len();
     if n == 0 || run[0] < pattern_runs[0] || run[n - 1] < pattern_runs[n - 1] {
@@ -420,7 +509,11 @@ fn joined_fit(view: &FoldView, s: usize, e: usize, pattern_runs: &[u8], wildcard
         i -= 1;
         before += usize::from(view.run[i]);
     }
-    let mut after = if n > 1 { usize::from(run[n - 1] - pattern_runs[n - 1]) } else { 0 };
+    let mut after = if n > 1 {
+        usize::from(run[n - 1] - pattern_runs[n - 1])
+    } else {
+        0
+    };
     let mut j = e - 1;
     while flags[j] & TOKEN_END == 0 && j + 1 < flags.len() {
         j += 1;
@@ -458,8 +551,15 @@ impl PatternTable {
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&self.patterns)
-            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&self.patterns))
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&self.patterns)
+            })
             .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}")))?;
-        Ok(Some(Automaton { ac, uses: self.uses }))
+        Ok(Some(Automaton {
+            ac,
+            uses: self.uses,
+        }))
     }
 }

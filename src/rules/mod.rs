@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub(crate) use matcher::{CompileLimits, MatchBuffers, Matcher};
-pub use parse::{Date, Scope, Wildcard};
 pub(crate) use parse::Entry;
+pub use parse::{Date, Scope, Wildcard};
 
 use crate::error::{Error, RuleError};
 use crate::verdict::{Categories, Severity};
@@ -19,7 +19,8 @@ use crate::verdict::{Categories, Severity};
 /// The default English rules, embedded in the library: every file of `rules/en/`, as
 /// `(name, text)`. Generated from the surge-ai profanity list and LDNOOBW by
 /// `tools/gen_default_rules.py` (see `rules/NOTICE.md`).
-pub const DEFAULT_ENGLISH: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
+pub const DEFAULT_ENGLISH: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 
 /// Parsed rule files, ready to be compiled into a [`Filter`](crate::Filter).
 ///
@@ -76,7 +77,8 @@ impl RuleSet {
         let (entries, errors) = parse::parse_file(&file, text);
         if errors.is_empty() {
             self.bytes += text.len();
-            self.entries.extend(entries.into_iter().map(|e| (Arc::clone(&file), e)));
+            self.entries
+                .extend(entries.into_iter().map(|e| (Arc::clone(&file), e)));
         }
         errors
     }
@@ -91,14 +93,22 @@ impl RuleSet {
         let mut files = Vec::new();
         collect_rule_files(dir, &mut files)?;
         if files.is_empty() {
-            return Err(Error::config(format!("{}: no *.rules files found", dir.display())));
+            return Err(Error::config(format!(
+                "{}: no *.rules files found",
+                dir.display()
+            )));
         }
         files.sort();
         let mut rules = RuleSet::new();
         let mut errors = Vec::new();
         for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
-            let name = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(path.display().to_string(), e))?;
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
             let name = format!("{}/{}", dir.display(), name);
             errors.extend(rules.try_add_file(&name, &text));
         }

@@ -39,7 +39,20 @@ impl Date {
     #[must_use]
     pub fn from_ymd(year: i64, month: u32, day: u32) -> Option<Date> {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-        let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let days_in_month = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month[month as usize - 1] {
             return None;
         }
@@ -84,7 +97,11 @@ pub(crate) enum EntryKind {
     /// A blocked term, without its wildcards.
     Term { term: String, wildcard: Wildcard },
     /// A permitted term, optionally only against the rule written `for_rule`.
-    Allow { term: String, wildcard: Wildcard, for_rule: Option<String> },
+    Allow {
+        term: String,
+        wildcard: Wildcard,
+        for_rule: Option<String>,
+    },
     /// A regex over the folded text.
     Regex { pattern: String },
 }
@@ -114,7 +131,12 @@ struct Defaults {
 
 impl Default for Defaults {
     fn default() -> Self {
-        Defaults { categories: Categories::NONE, severity: Severity::Moderate, scope: Scope::Both, expires: None }
+        Defaults {
+            categories: Categories::NONE,
+            severity: Severity::Moderate,
+            scope: Scope::Both,
+            expires: None,
+        }
     }
 }
 
@@ -135,7 +157,12 @@ pub(crate) fn parse_file(file: &Arc<str>, source: &str) -> (Vec<Entry>, Vec<Rule
     for (index, raw) in source.split('\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let mut p = LineParser { file, line_no, line, errors: &mut errors };
+        let mut p = LineParser {
+            file,
+            line_no,
+            line,
+            errors: &mut errors,
+        };
         p.parse(&mut defaults, &mut entries);
     }
     (entries, errors)
@@ -189,7 +216,10 @@ impl LineParser<'_> {
     fn split_words(&mut self, from: usize) -> Option<Vec<Word>> {
         let mut words = Vec::new();
         let line = self.line;
-        let mut chars = line[from..].char_indices().map(|(i, c)| (i + from, c)).peekable();
+        let mut chars = line[from..]
+            .char_indices()
+            .map(|(i, c)| (i + from, c))
+            .peekable();
         let mut prev_space = true;
         while let Some(&(i, c)) = chars.peek() {
             if c.is_whitespace() {
@@ -228,7 +258,11 @@ impl LineParser<'_> {
                     self.error(col, "unterminated quoted term; expected a closing `\"`");
                     return None;
                 }
-                words.push(Word { text, column: self.column_of(i), quoted: true });
+                words.push(Word {
+                    text,
+                    column: self.column_of(i),
+                    quoted: true,
+                });
             } else {
                 let mut end = line.len();
                 while let Some(&(j, c)) = chars.peek() {
@@ -238,7 +272,11 @@ impl LineParser<'_> {
                     }
                     chars.next();
                 }
-                words.push(Word { text: line[i..end].to_owned(), column: self.column_of(i), quoted: false });
+                words.push(Word {
+                    text: line[i..end].to_owned(),
+                    column: self.column_of(i),
+                    quoted: false,
+                });
             }
         }
         Some(words)
@@ -247,7 +285,10 @@ impl LineParser<'_> {
     fn parse_section(&mut self, at: usize, defaults: &mut Defaults) {
         let Some(close) = self.line[at..].find(']').map(|i| i + at) else {
             let col = self.column_of(self.line.len());
-            self.error(col, "unterminated section header; expected `]`, as in `[profanity severity=mild]`");
+            self.error(
+                col,
+                "unterminated section header; expected `]`, as in `[profanity severity=mild]`",
+            );
             return;
         };
         let after = self.line[close + 1..].trim_start();
@@ -256,8 +297,15 @@ impl LineParser<'_> {
             self.error(col, format!("unexpected `{after}` after the section header; expected a comment or the end of the line"));
         }
         let inner = &self.line[..close];
-        let mut p = LineParser { file: self.file, line_no: self.line_no, line: inner, errors: self.errors };
-        let Some(words) = p.split_words(at + 1) else { return };
+        let mut p = LineParser {
+            file: self.file,
+            line_no: self.line_no,
+            line: inner,
+            errors: self.errors,
+        };
+        let Some(words) = p.split_words(at + 1) else {
+            return;
+        };
         let mut fresh = Defaults::default();
         let mut category_set = false;
         for (k, w) in words.iter().enumerate() {
@@ -272,7 +320,10 @@ impl LineParser<'_> {
         }
         if words.is_empty() {
             let col = p.column_of(at + 1);
-            p.error(col, "empty section header; expected a category, as in `[profanity severity=mild]`");
+            p.error(
+                col,
+                "empty section header; expected a category, as in `[profanity severity=mild]`",
+            );
         }
         *defaults = fresh;
     }
@@ -281,18 +332,14 @@ impl LineParser<'_> {
         let mut set = Categories::NONE;
         let mut offset = 0u32;
         for name in text.split(',') {
-            match Category::from_name(name) {
-                Some(c) => set.insert(c),
-                None => {
-                    self.error(
-                        column + offset,
-                        format!(
-                            "unknown category `{name}`; expected one of profanity, sexual, slur, insult, threat, spam"
-                        ),
-                    );
-                    return None;
-                }
-            }
+            let Some(c) = Category::from_name(name) else {
+                self.error(
+                    column + offset,
+                    format!("unknown category `{name}`; expected one of profanity, sexual, slur, insult, threat, spam"),
+                );
+                return None;
+            };
+            set.insert(c);
             offset += u32::try_from(name.chars().count() + 1).unwrap_or(0);
         }
         Some(set)
@@ -307,7 +354,10 @@ impl LineParser<'_> {
         category_set: &mut bool,
     ) {
         let Some((key, value)) = word.text.split_once('=') else {
-            self.error(word.column, format!("expected `key=value` here, found `{}`", word.text));
+            self.error(
+                word.column,
+                format!("expected `key=value` here, found `{}`", word.text),
+            );
             return;
         };
         let value_column = word.column + u32::try_from(key.chars().count() + 1).unwrap_or(0);
@@ -347,35 +397,65 @@ impl LineParser<'_> {
         }
     }
 
-    fn parse_term(&mut self, at: usize, words: &[Word], defaults: &Defaults, entries: &mut Vec<Entry>, allow: bool) {
+    fn parse_term(
+        &mut self,
+        at: usize,
+        words: &[Word],
+        defaults: &Defaults,
+        entries: &mut Vec<Entry>,
+        allow: bool,
+    ) {
         let column = self.column_of(at);
-        let split = words.iter().position(|w| !w.quoted && w.text.contains('=')).unwrap_or(words.len());
+        let split = words
+            .iter()
+            .position(|w| !w.quoted && w.text.contains('='))
+            .unwrap_or(words.len());
         let (term_words, attr_words) = words.split_at(split);
         if term_words.is_empty() {
             let col = attr_words.first().map_or(column, |w| w.column);
-            self.error(col, if allow { "expected a term after `allow:`" } else { "expected a term before the attributes" });
+            self.error(
+                col,
+                if allow {
+                    "expected a term after `allow:`"
+                } else {
+                    "expected a term before the attributes"
+                },
+            );
             return;
         }
-        let written = term_words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let written = term_words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         let term_column = term_words[0].column;
         let mut attrs = *defaults;
         let mut for_rule = None;
         let mut category_set = false;
         for w in attr_words {
             if w.quoted {
-                self.error(w.column, "expected `key=value` after the term, found a quoted term");
+                self.error(
+                    w.column,
+                    "expected `key=value` after the term, found a quoted term",
+                );
                 continue;
             }
             let slot = if allow { Some(&mut for_rule) } else { None };
             self.parse_attribute(w, &mut attrs, slot, &mut category_set);
         }
-        let Some((term, wildcard)) = self.parse_wildcards(&written, term_column) else { return };
+        let Some((term, wildcard)) = self.parse_wildcards(&written, term_column) else {
+            return;
+        };
         if !allow && attrs.categories.is_empty() {
             self.error(term_column, "this term has no category; add `category=...` or put it under a section such as `[profanity]`");
             return;
         }
         let kind = if allow {
-            EntryKind::Allow { term, wildcard, for_rule }
+            EntryKind::Allow {
+                term,
+                wildcard,
+                for_rule,
+            }
         } else {
             EntryKind::Term { term, wildcard }
         };
@@ -395,25 +475,48 @@ impl LineParser<'_> {
         let leading = written.starts_with('*');
         let trailing = written.len() > 1 && written.ends_with('*');
         let inner = written.strip_prefix('*').unwrap_or(written);
-        let inner = if trailing { inner.strip_suffix('*').unwrap_or(inner) } else { inner };
+        let inner = if trailing {
+            inner.strip_suffix('*').unwrap_or(inner)
+        } else {
+            inner
+        };
         if let Some(i) = inner.find('*') {
-            let col = column + u32::try_from(written[..i].chars().count() + usize::from(leading)).unwrap_or(0);
-            self.error(col, format!("a `*` wildcard may only start or end a term, found one inside `{written}`"));
+            let col = column
+                + u32::try_from(written[..i].chars().count() + usize::from(leading)).unwrap_or(0);
+            self.error(
+                col,
+                format!(
+                    "a `*` wildcard may only start or end a term, found one inside `{written}`"
+                ),
+            );
             return None;
         }
         if inner.trim().is_empty() {
-            self.error(column, "a term needs at least one letter or digit besides its wildcards");
+            self.error(
+                column,
+                "a term needs at least one letter or digit besides its wildcards",
+            );
             return None;
         }
         Some((inner.to_owned(), Wildcard { leading, trailing }))
     }
 
-    fn parse_regex(&mut self, at: usize, from: usize, rest: &str, defaults: &Defaults, entries: &mut Vec<Entry>) {
+    fn parse_regex(
+        &mut self,
+        at: usize,
+        from: usize,
+        rest: &str,
+        defaults: &Defaults,
+        entries: &mut Vec<Entry>,
+    ) {
         let body = rest.trim_start();
         let open = from + (rest.len() - body.len());
         if !body.starts_with('/') {
             let col = self.column_of(open);
-            self.error(col, "expected a regex between slashes after `regex:`, as in `regex: /f+u+c+k+/`");
+            self.error(
+                col,
+                "expected a regex between slashes after `regex:`, as in `regex: /f+u+c+k+/`",
+            );
             return;
         }
         let mut pattern = String::new();
@@ -446,7 +549,9 @@ impl LineParser<'_> {
             self.error(col, "empty regex; expected a pattern between the slashes");
             return;
         }
-        let Some(words) = self.split_words(close + 1) else { return };
+        let Some(words) = self.split_words(close + 1) else {
+            return;
+        };
         let mut attrs = *defaults;
         let mut category_set = false;
         for w in &words {
@@ -494,12 +599,34 @@ mod tests {
         );
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(entries.len(), 4);
-        assert_eq!(entries[0].kind, EntryKind::Term { term: "fuck".into(), wildcard: Wildcard { leading: false, trailing: true } });
+        assert_eq!(
+            entries[0].kind,
+            EntryKind::Term {
+                term: "fuck".into(),
+                wildcard: Wildcard {
+                    leading: false,
+                    trailing: true
+                }
+            }
+        );
         assert_eq!(entries[0].severity, Severity::Severe);
-        assert_eq!(entries[1].kind, EntryKind::Term { term: "a # b".into(), wildcard: Wildcard::default() });
+        assert_eq!(
+            entries[1].kind,
+            EntryKind::Term {
+                term: "a # b".into(),
+                wildcard: Wildcard::default()
+            }
+        );
         assert_eq!(entries[1].severity, Severity::Mild);
-        assert!(matches!(&entries[2].kind, EntryKind::Allow { for_rule: Some(r), .. } if r == "cock*"));
-        assert_eq!(entries[3].kind, EntryKind::Regex { pattern: "a/b".into() });
+        assert!(
+            matches!(&entries[2].kind, EntryKind::Allow { for_rule: Some(r), .. } if r == "cock*")
+        );
+        assert_eq!(
+            entries[3].kind,
+            EntryKind::Regex {
+                pattern: "a/b".into()
+            }
+        );
         assert!(entries[3].categories.contains(Category::Slur));
     }
 

@@ -16,7 +16,8 @@ pub fn sms() -> Vec<(bool, String)> {
 /// The Davidson tweets with their class (0 hate, 1 offensive, 2 neither).
 pub fn tweets() -> Vec<(u8, String)> {
     let path = super::fixture("corpora/davidson_hate_offensive/labeled_data.csv");
-    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     reader
         .records()
         .map(|r| {
@@ -27,14 +28,22 @@ pub fn tweets() -> Vec<(u8, String)> {
 }
 
 fn map_letters(s: &str, f: impl Fn(char) -> Option<&'static str>) -> String {
-    s.chars().map(|c| f(c).map_or_else(|| c.to_string(), str::to_owned)).collect()
+    s.chars()
+        .map(|c| f(c).map_or_else(|| c.to_string(), str::to_owned))
+        .collect()
 }
 
 /// Disguised versions of `line`, one per trick.
 pub fn disguises(line: &str) -> Vec<String> {
     let fullwidth: String = line
         .chars()
-        .map(|c| if c.is_ascii_graphic() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c) } else { c })
+        .map(|c| {
+            if c.is_ascii_graphic() {
+                char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c)
+            } else {
+                c
+            }
+        })
         .collect();
     let cyrillic = map_letters(line, |c| match c {
         'a' => Some("а"),
@@ -48,7 +57,10 @@ pub fn disguises(line: &str) -> Vec<String> {
         'x' => Some("х"),
         _ => None,
     });
-    let zalgo: String = line.chars().flat_map(|c| [c, '\u{301}', '\u{336}']).collect();
+    let zalgo: String = line
+        .chars()
+        .flat_map(|c| [c, '\u{301}', '\u{336}'])
+        .collect();
     let zero_width: String = line.chars().flat_map(|c| [c, '\u{200b}']).collect();
     let emoji: String = line.chars().flat_map(|c| [c, '🔥']).collect();
     let leet = map_letters(line, |c| match c {
@@ -62,7 +74,13 @@ pub fn disguises(line: &str) -> Vec<String> {
     });
     let math: String = line
         .chars()
-        .map(|c| if c.is_ascii_lowercase() { char::from_u32(c as u32 - 'a' as u32 + 0x1D41A).unwrap_or(c) } else { c })
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                char::from_u32(c as u32 - 'a' as u32 + 0x1D41A).unwrap_or(c)
+            } else {
+                c
+            }
+        })
         .collect();
     vec![fullwidth, cyrillic, zalgo, zero_width, emoji, leet, math]
 }
@@ -77,9 +95,17 @@ pub fn varied(n: usize) -> Vec<String> {
     }
     for (i, line) in base.iter().enumerate().take(200) {
         out.push(format!("{line} こんにちは世界、元気ですか 👋🏽 {i}"));
-        out.push(format!("{}{line}", "这是一个很长的中文句子。".repeat(i % 5 + 1)));
+        out.push(format!(
+            "{}{line}",
+            "这是一个很长的中文句子。".repeat(i % 5 + 1)
+        ));
     }
-    let joined: String = out.iter().take(400).map(String::as_str).collect::<Vec<_>>().join(" ");
+    let joined: String = out
+        .iter()
+        .take(400)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
     for i in 0..60 {
         let start = (i * 997) % (joined.len() / 2);
         let mut s = start;

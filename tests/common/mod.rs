@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 /// The path of a file under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 /// Reads a fixture as text.
@@ -28,8 +30,10 @@ pub fn unescape(s: &str) -> String {
         }
         let hex = |chars: &mut std::str::Chars<'_>, n: usize| {
             let h: String = chars.take(n).collect();
-            char::from_u32(u32::from_str_radix(&h, 16).unwrap_or_else(|_| panic!("bad escape in {s:?}")))
-                .unwrap_or_else(|| panic!("bad code point in {s:?}"))
+            char::from_u32(
+                u32::from_str_radix(&h, 16).unwrap_or_else(|_| panic!("bad escape in {s:?}")),
+            )
+            .unwrap_or_else(|| panic!("bad code point in {s:?}"))
         };
         match chars.next() {
             Some('u') => out.push(hex(&mut chars, 4)),
