@@ -1,1 +1,6 @@
 //! chatguard
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod features;
+pub mod model;
