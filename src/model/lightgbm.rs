@@ -1,0 +1,277 @@
+//! Import of LightGBM's text model format (`Booster.save_model("model.txt")` or
+//! `Booster.model_to_string()`).
+//!
+//! Supported: objective `binary` (with its `sigmoid:` parameter), numerical splits, the
+//! `gbdt` sum of trees and the averaged output of `rf` boosting. Each split follows
+//! LightGBM's `NumericalDecision`: with `decision_type` bit 1 the default side is left; its
+//! missing type (bits 2–3) is `None` (NaN is compared as 0), `Zero` (NaN and `|x| <= 1e-35`
+//! go to the default side) or `NaN` (NaN goes to the default side); otherwise `x <= threshold`
+//! with the `f64` threshold.
+
+use super::error::Error;
+use super::tree::{
+    f32_at_or_below, Aggregate, Ensemble, EnsembleBuilder, Link, Missing, Proto, TreeLimits,
+};
+
+/// Where errors point: a line of a standalone file, or a line of the text embedded at a JSON
+/// path.
+struct Place<'a> {
+    file: &'a str,
+    path: &'a str,
+}
+
+impl Place<'_> {
+    fn invalid(&self, line: usize, message: String) -> Error {
+        if self.path.is_empty() {
+            Error::invalid_at_line(self.file, line, message)
+        } else {
+            Error::invalid(self.file, format!("{}, line {line}", self.path), message)
+        }
+    }
+
+    fn unsupported(&self, line: usize, message: String) -> Error {
+        if self.path.is_empty() {
+            Error::unsupported_at_line(self.file, line, message)
+        } else {
+            Error::unsupported(self.file, format!("{}, line {line}", self.path), message)
+        }
+    }
+}
+
+/// One `key=value` line of a tree block, with its 1-based line number.
+struct Field<'t> {
+    line: usize,
+    value: &'t str,
+}
+
+fn numbers<T: std::str::FromStr>(
+    place: &Place<'_>,
+    field: &Field<'_>,
+    key: &str,
+    expected: usize,
+) -> Result<Vec<T>, Error> {
+    let mut out = Vec::with_capacity(expected);
+    for word in field.value.split_ascii_whitespace() {
+        match word.parse::<T>() {
+            Ok(v) => out.push(v),
+            Err(_) => {
+                return Err(place.invalid(
+                    field.line,
+                    format!("{key} has {word:?}, expected a number"),
+                ))
+            }
+        }
+    }
+    if out.len() != expected {
+        return Err(place.invalid(
+            field.line,
+            format!("{key} has {} values, expected {expected}", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
+/// Compiles a LightGBM text model. `path` is the JSON path of the embedded text (empty for a
+/// standalone file).
+pub(crate) fn compile(
+    file: &str,
+    path: &str,
+    text: &str,
+    limits: TreeLimits,
+) -> Result<Ensemble, Error> {
+    let place = Place { file, path };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+
+    // Header: key=value lines up to the first tree.
+    let mut objective: Option<(usize, &str)> = None;
+    let mut average_output = false;
+    let mut first_tree: Option<(usize, &str)> = None;
+    let mut saw_magic = false;
+    for (n, line) in lines.by_ref() {
+        if line.starts_with("Tree=") {
+            first_tree = Some((n, line));
+            break;
+        }
+        if line == "tree" {
+            saw_magic = true;
+        }
+        match line.split_once('=') {
+            Some(("objective", v)) => objective = Some((n, v)),
+            Some(("num_class", v)) if v.trim() != "1" => {
+                return Err(place.unsupported(n, format!("num_class={v} is not supported, expected a binary model (1)")));
+            }
+            Some(("num_tree_per_iteration", v)) if v.trim() != "1" => {
+                return Err(place.unsupported(n, format!("num_tree_per_iteration={v} is not supported, expected 1")));
+            }
+            _ if line == "average_output" => average_output = true,
+            _ => {}
+        }
+    }
+    if !saw_magic {
+        return Err(place.invalid(1, "not a LightGBM text model, expected a first line \"tree\"".into()));
+    }
+    let Some((objective_line, objective)) = objective else {
+        return Err(place.invalid(1, "no objective= line, expected \"objective=binary sigmoid:1\"".into()));
+    };
+    let mut words = objective.split_ascii_whitespace();
+    if words.next() != Some("binary") {
+        return Err(place.unsupported(
+            objective_line,
+            format!("objective {objective:?} is not supported, expected \"binary\""),
+        ));
+    }
+    let mut scale = 1.0;
+    for word in words {
+        if let Some(v) = word.strip_prefix("sigmoid:") {
+            scale = v.parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0).ok_or_else(|| {
+                place.invalid(objective_line, format!("sigmoid:{v} is not a positive number"))
+            })?;
+        }
+    }
+
+    let mut builder = EnsembleBuilder::new(file, limits);
+    let mut protos: Vec<Proto> = Vec::new();
+    if first_tree.is_none() {
+        return Err(place.invalid(1, "no \"Tree=\" line, expected at least one tree".into()));
+    }
+    let mut header = first_tree;
+    let mut saw_end = false;
+    while let Some((tree_line, tree_header)) = header.take() {
+        let tree_path = if path.is_empty() {
+            format!("line {tree_line} ({tree_header})")
+        } else {
+            format!("{path}, line {tree_line} ({tree_header})")
+        };
+        // Collect the block's fields up to the blank line that ends it.
+        let mut fields: Vec<(&str, Field<'_>)> = Vec::new();
+        let mut end_line = tree_line;
+        for (n, line) in lines.by_ref() {
+            end_line = n;
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once('=') {
+                fields.push((k, Field { line: n, value: v }));
+            }
+        }
+        let get = |key: &str| fields.iter().find(|(k, _)| *k == key).map(|(_, f)| f);
+        let need = |key: &str| {
+            get(key).ok_or_else(|| {
+                place.invalid(tree_line, format!("{tree_header} has no {key}= line, expected one"))
+            })
+        };
+        let num_leaves: usize = {
+            let f = need("num_leaves")?;
+            f.value.trim().parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+                place.invalid(f.line, format!("num_leaves={} is not a positive count", f.value))
+            })?
+        };
+        if num_leaves > limits.max_nodes {
+            return Err(Error::limit(file, tree_path, format!("more than {} tree nodes, the configured limit", limits.max_nodes)));
+        }
+        for key in ["num_cat", "is_linear"] {
+            if let Some(f) = get(key) {
+                if f.value.trim() != "0" {
+                    return Err(place.unsupported(
+                        f.line,
+                        format!("{key}={} is not supported, expected 0 (numerical, constant leaves)", f.value),
+                    ));
+                }
+            }
+        }
+        let leaf_values: Vec<f64> = numbers(&place, need("leaf_value")?, "leaf_value", num_leaves)?;
+        protos.clear();
+        let internal = num_leaves - 1;
+        if internal > 0 {
+            let feature: Vec<u32> = numbers(&place, need("split_feature")?, "split_feature", internal)?;
+            let threshold: Vec<f64> = numbers(&place, need("threshold")?, "threshold", internal)?;
+            let decision: Vec<u8> = numbers(&place, need("decision_type")?, "decision_type", internal)?;
+            let left: Vec<i64> = numbers(&place, need("left_child")?, "left_child", internal)?;
+            let right: Vec<i64> = numbers(&place, need("right_child")?, "right_child", internal)?;
+            // Internal nodes keep their indices; leaf k becomes node internal + k.
+            let child = |c: i64, key: &str| -> Result<usize, Error> {
+                let target = if c >= 0 {
+                    usize::try_from(c).ok().filter(|&c| c < internal)
+                } else {
+                    usize::try_from(-(c + 1)).ok().filter(|&l| l < num_leaves).map(|l| internal + l)
+                };
+                target.ok_or_else(|| {
+                    place.invalid(
+                        get(key).map_or(tree_line, |f| f.line),
+                        format!("{key} has {c}, expected an internal node below {internal} or a leaf ~k with k below {num_leaves}"),
+                    )
+                })
+            };
+            for i in 0..internal {
+                let dt = decision[i];
+                if dt & 1 != 0 {
+                    return Err(place.unsupported(
+                        need("decision_type")?.line,
+                        format!("node {i} is a categorical split, expected numerical splits"),
+                    ));
+                }
+                let missing = match (dt >> 2) & 3 {
+                    0 => Missing::NanIsZero,
+                    1 => Missing::NearZeroOrNan,
+                    2 => Missing::Nan,
+                    other => {
+                        return Err(place.invalid(
+                            need("decision_type")?.line,
+                            format!("node {i} has missing type {other}, expected 0 (none), 1 (zero) or 2 (NaN)"),
+                        ))
+                    }
+                };
+                if threshold[i].is_nan() {
+                    return Err(place.invalid(
+                        need("threshold")?.line,
+                        format!("node {i} has a NaN threshold, expected a number"),
+                    ));
+                }
+                protos.push(Proto::Split {
+                    feature: feature[i],
+                    threshold: f32_at_or_below(threshold[i]),
+                    left: child(left[i], "left_child")?,
+                    right: child(right[i], "right_child")?,
+                    missing,
+                    default_left: dt & 2 != 0,
+                });
+            }
+        }
+        protos.extend(leaf_values.iter().map(|&v| Proto::Leaf(v)));
+        builder.push_unordered(&protos, 0, &tree_path, |i| {
+            if i < internal {
+                format!("{tree_path}, internal node {i}")
+            } else {
+                format!("{tree_path}, leaf {}", i - internal)
+            }
+        })?;
+
+        // Find the next tree header, or stop at the end of the trees.
+        for (n, line) in lines.by_ref() {
+            if line.starts_with("Tree=") {
+                header = Some((n, line));
+                break;
+            }
+            if line == "end of trees" {
+                saw_end = true;
+                break;
+            }
+            if !line.is_empty() {
+                return Err(place.invalid(n, format!("unexpected line {line:?} after the tree ending at line {end_line}, expected \"Tree=\" or \"end of trees\"")));
+            }
+        }
+    }
+    if !saw_end {
+        return Err(Error::syntax_at_line(
+            file,
+            text.lines().count(),
+            format!("{}the text ends without an \"end of trees\" line: the model looks truncated", if path.is_empty() { String::new() } else { format!("{path}: ") }),
+        ));
+    }
+    let aggregate = if average_output {
+        Aggregate::Mean
+    } else {
+        Aggregate::Sum
+    };
+    builder.finish(aggregate, 0.0, Link::Logistic { scale })
+}
