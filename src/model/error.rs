@@ -40,6 +40,17 @@ pub(crate) enum Location {
     Path(String),
 }
 
+impl Location {
+    /// A JSON path, or nowhere for the empty path (the whole file).
+    fn at(path: String) -> Location {
+        if path.is_empty() {
+            Location::Nowhere
+        } else {
+            Location::Path(path)
+        }
+    }
+}
+
 /// The broad class of an [`Error`], for callers that react differently to each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -85,11 +96,11 @@ impl Error {
     }
 
     pub(crate) fn format(file: &str, path: impl Into<String>, message: String) -> Error {
-        Error::new(Kind::Format, file, Location::Path(path.into()), message)
+        Error::new(Kind::Format, file, Location::at(path.into()), message)
     }
 
     pub(crate) fn invalid(file: &str, path: impl Into<String>, message: String) -> Error {
-        Error::new(Kind::Invalid, file, Location::Path(path.into()), message)
+        Error::new(Kind::Invalid, file, Location::at(path.into()), message)
     }
 
     pub(crate) fn invalid_at_line(file: &str, line: usize, message: String) -> Error {
@@ -101,13 +112,7 @@ impl Error {
     }
 
     pub(crate) fn limit(file: &str, path: impl Into<String>, message: String) -> Error {
-        let path = path.into();
-        let location = if path.is_empty() {
-            Location::Nowhere
-        } else {
-            Location::Path(path)
-        };
-        Error::new(Kind::Limit, file, location, message)
+        Error::new(Kind::Limit, file, Location::at(path.into()), message)
     }
 
     pub(crate) fn unsupported_at_line(file: &str, line: usize, message: String) -> Error {
@@ -115,11 +120,11 @@ impl Error {
     }
 
     pub(crate) fn unsupported(file: &str, path: impl Into<String>, message: String) -> Error {
-        Error::new(Kind::Unsupported, file, Location::Path(path.into()), message)
+        Error::new(Kind::Unsupported, file, Location::at(path.into()), message)
     }
 
     pub(crate) fn golden(file: &str, path: impl Into<String>, message: String) -> Error {
-        Error::new(Kind::Golden, file, Location::Path(path.into()), message)
+        Error::new(Kind::Golden, file, Location::at(path.into()), message)
     }
 
     pub(crate) fn schema(file: &str, diff: SchemaDiff) -> Error {
@@ -140,10 +145,13 @@ impl Error {
         let full = err.to_string();
         let suffix = format!(" at line {line} column {column}");
         let bare = full.strip_suffix(&suffix).unwrap_or(&full);
+        // serde_json's messages start with a lowercase word except "EOF ...".
+        let bare = bare.replacen("EOF while", "end of file while", 1);
+        let bare = bare.as_str();
         let (kind, message) = match err.classify() {
             Category::Eof => (
                 Kind::Syntax,
-                format!("{bare}: the file looks truncated, expected the rest of the JSON document"),
+                "unexpected end of file: the file looks truncated, expected the rest of the JSON document".to_owned(),
             ),
             Category::Syntax => match non_finite_literal(text, line, column) {
                 Some(word) => (

@@ -197,6 +197,16 @@ impl Loader {
         if bytes.len() as u64 > self.limits.max_file_bytes {
             return Err(self.too_big(file_name));
         }
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') | None => {}
+            Some(_) => {
+                return Err(Error::format(
+                    file_name,
+                    "",
+                    "the file is not a JSON object, expected a chatguard model file ({\"format\": \"chatguard-model\", ...})".into(),
+                ))
+            }
+        }
         let probe: Probe =
             serde_json::from_slice(bytes).map_err(|e| Error::json(file_name, &e, bytes))?;
         match probe.format.as_deref() {
@@ -235,7 +245,6 @@ impl Loader {
         }
         let raw: RawFile =
             serde_json::from_slice(bytes).map_err(|e| Error::json(file_name, &e, bytes))?;
-        self.check_schema(file_name, &raw.schema)?;
         if raw.schema_fingerprint != raw.schema.fingerprint() {
             return Err(Error::invalid(
                 file_name,
@@ -247,6 +256,7 @@ impl Loader {
                 ),
             ));
         }
+        self.check_schema(file_name, &raw.schema)?;
         let (kind, scorer) = self.compile(file_name, &raw.schema, &raw.model)?;
         let mut model = Model {
             name: raw.name,
