@@ -44,44 +44,69 @@ fn hashing_matches_scikit_learn() {
     let text = fixture("fixtures/hashing/sklearn_murmur3.jsonl");
     let (mut hashes, mut slots, mut docs, mut minimum_seen) = (0, 0, 0, false);
     for (n, line) in text.lines().enumerate() {
-        let case: Case = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
+        let case: Case =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
         match case {
             Case::Hash { token, seed, hash } => {
-                assert_eq!(murmurhash3_32(token.as_bytes(), seed), hash, "line {}: {token:?} seed {seed}", n + 1);
+                assert_eq!(
+                    murmurhash3_32(token.as_bytes(), seed),
+                    hash,
+                    "line {}: {token:?} seed {seed}",
+                    n + 1
+                );
                 minimum_seen |= hash == i32::MIN;
                 hashes += 1;
             }
-            Case::Slot { token, bits, index, sign } => {
+            Case::Slot {
+                token,
+                bits,
+                index,
+                sign,
+            } => {
                 let slot = FeatureHasher::new(0, bits, true).slot(&token);
-                assert_eq!((slot.index, slot.sign), (index, f32::from(sign)), "line {}: {token:?} bits {bits}", n + 1);
+                assert_eq!(
+                    (slot.index, slot.sign),
+                    (index, f32::from(sign)),
+                    "line {}: {token:?} bits {bits}",
+                    n + 1
+                );
                 slots += 1;
             }
-            Case::Doc { text, bits, tokens, row } => {
+            Case::Doc {
+                text,
+                bits,
+                tokens,
+                row,
+            } => {
                 // Hash each n-gram from its words and the joining spaces, with no buffer, and
                 // sum the signed ones per column, as HashingVectorizer does.
-                let hasher = FeatureHasher::new(0, bits, true);
-                let mut sums: BTreeMap<u32, f64> = BTreeMap::new();
+                let vectorizer = FeatureHasher::new(0, bits, true);
+                let mut columns: BTreeMap<u32, f64> = BTreeMap::new();
                 for token in &tokens {
-                    let mut h = hasher.start();
+                    let mut h = vectorizer.start();
                     for (k, word) in token.split(' ').enumerate() {
                         if k > 0 {
                             h.write(b" ");
                         }
                         h.write(word.as_bytes());
                     }
-                    let slot = hasher.slot_of_hash(h.finish());
-                    assert_eq!(slot, hasher.slot(token));
-                    *sums.entry(slot.index).or_default() += f64::from(slot.sign);
+                    let slot = vectorizer.slot_of_hash(h.finish());
+                    assert_eq!(slot, vectorizer.slot(token));
+                    *columns.entry(slot.index).or_default() += f64::from(slot.sign);
                 }
-                sums.retain(|_, v| *v != 0.0);
-                let expected: BTreeMap<u32, f64> = row.into_iter().filter(|(_, v)| *v != 0.0).collect();
-                assert_eq!(sums, expected, "line {}: {text:?}", n + 1);
+                columns.retain(|_, v| *v != 0.0);
+                let expected: BTreeMap<u32, f64> =
+                    row.into_iter().filter(|(_, v)| *v != 0.0).collect();
+                assert_eq!(columns, expected, "line {}: {text:?}", n + 1);
                 docs += 1;
             }
         }
     }
     assert!(minimum_seen, "the fixture must pin the i32::MIN case");
-    assert!(hashes > 1000 && slots > 1000 && docs > 100, "{hashes} {slots} {docs}");
+    assert!(
+        hashes > 1000 && slots > 1000 && docs > 100,
+        "{hashes} {slots} {docs}"
+    );
 }
 
 #[derive(Deserialize)]

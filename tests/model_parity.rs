@@ -67,7 +67,11 @@ fn read_svmlight(path: &Path, named: usize) -> Vec<Row> {
                     row.hashed.push((u32::try_from(j - named).unwrap(), v));
                 }
             }
-            assert!(row.hashed.windows(2).all(|w| w[0].0 < w[1].0), "line {}: unsorted", n + 1);
+            assert!(
+                row.hashed.windows(2).all(|w| w[0].0 < w[1].0),
+                "line {}: unsorted",
+                n + 1
+            );
             row
         })
         .collect()
@@ -107,7 +111,10 @@ fn check_set(
     assert!(rows.len() >= 1000, "{set}: only {} rows", rows.len());
     if !fresh {
         for (kind, _) in REQUIRED {
-            assert!(kinds.iter().any(|k| k == kind), "committed fixtures lack {kind}");
+            assert!(
+                kinds.iter().any(|k| k == kind),
+                "committed fixtures lack {kind}"
+            );
         }
     }
     let mut loader = Loader::new();
@@ -122,21 +129,25 @@ fn check_set(
         if let Some((_, expected_kind)) = REQUIRED.iter().find(|(k, _)| k == kind) {
             assert_eq!(model.kind(), *expected_kind, "{kind}");
         }
-        assert!(model.golden_summary().checked > 0, "{kind}: no golden checks ran");
+        assert!(
+            model.golden_summary().checked > 0,
+            "{kind}: no golden checks ran"
+        );
         let mut max = 0.0f64;
         let mut dense = vec![0.0f32; schema.dimension()];
         for (i, (row, &p_python)) in rows.iter().zip(want).enumerate() {
             let p = model.predict_proba(FeatureRow::new(&row.named, &row.hashed));
             let diff = (p - p_python).abs();
             max = max.max(diff);
-            if !(diff <= TOLERANCE) && failures.len() < 20 {
+            let within = diff <= TOLERANCE; // false for NaN too
+            if !within && failures.len() < 20 {
                 failures.push(format!(
                     "{set} {kind} row {i}: chatguard {p}, python {p_python}, diff {diff:e}"
                 ));
             }
             // The same row as one dense slice over the full dimension scores the same.
             if i % 50 == 0 {
-                dense.iter_mut().for_each(|v| *v = 0.0);
+                dense.fill(0.0);
                 dense[..named].copy_from_slice(&row.named);
                 for &(h, v) in &row.hashed {
                     dense[named + h as usize] = v;

@@ -202,12 +202,17 @@ impl FeatureHasher {
         // `unsigned_abs` maps i32::MIN to 2^31, which is what scikit-learn computes for it.
         Slot {
             index: h.unsigned_abs() % self.n_features,
-            sign: if self.alternate_sign && h < 0 { -1.0 } else { 1.0 },
+            sign: if self.alternate_sign && h < 0 {
+                -1.0
+            } else {
+                1.0
+            },
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

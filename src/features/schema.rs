@@ -412,7 +412,10 @@ mod tests {
         assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
         let s = schema();
-        assert_eq!(s.fingerprint(), format!("{:016x}", fnv1a_64(s.canonical_json().as_bytes())));
+        assert_eq!(
+            s.fingerprint(),
+            format!("{:016x}", fnv1a_64(s.canonical_json().as_bytes()))
+        );
         let mut other = s.clone();
         other.hashing.seed = 8;
         assert_ne!(s.fingerprint(), other.fingerprint());

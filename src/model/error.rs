@@ -116,7 +116,12 @@ impl Error {
     }
 
     pub(crate) fn unsupported_at_line(file: &str, line: usize, message: String) -> Error {
-        Error::new(Kind::Unsupported, file, Location::LineColumn(line, 1), message)
+        Error::new(
+            Kind::Unsupported,
+            file,
+            Location::LineColumn(line, 1),
+            message,
+        )
     }
 
     pub(crate) fn unsupported(file: &str, path: impl Into<String>, message: String) -> Error {
@@ -137,7 +142,7 @@ impl Error {
         )
     }
 
-    /// A serde_json error, with its line and column kept apart from the message. `text` is
+    /// A `serde_json` error, with its line and column kept apart from the message. `text` is
     /// the document, used to explain the usual surprises (truncation, `NaN` literals).
     pub(crate) fn json(file: &str, err: &serde_json::Error, text: &[u8]) -> Error {
         use serde_json::error::Category;

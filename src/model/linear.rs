@@ -20,7 +20,10 @@ pub(crate) struct Linear {
 #[derive(Clone, Debug)]
 enum Hashed {
     Dense(Box<[f64]>),
-    Sparse { index: Box<[u32]>, weight: Box<[f64]> },
+    Sparse {
+        index: Box<[u32]>,
+        weight: Box<[f64]>,
+    },
 }
 
 impl Hashed {
@@ -57,7 +60,14 @@ impl Linear {
         }
         let hashed_len = dimension - named;
         let mut named_w = vec![0.0; named];
-        let mut seen = vec![false; if hashed_len <= DENSE_HASHED_MAX { dimension } else { named }];
+        let mut seen = vec![
+            false;
+            if hashed_len <= DENSE_HASHED_MAX {
+                dimension
+            } else {
+                named
+            }
+        ];
         let mut sparse: Vec<(u32, f64)> = Vec::new();
         let mut dense_hashed = if hashed_len <= DENSE_HASHED_MAX {
             Some(vec![0.0; hashed_len])
@@ -70,7 +80,9 @@ impl Linear {
                 return Err(Error::invalid(
                     file,
                     at(),
-                    format!("weight {w} of feature {index} is not finite, expected a finite number"),
+                    format!(
+                        "weight {w} of feature {index} is not finite, expected a finite number"
+                    ),
                 ));
             }
             let j = index as usize;
@@ -86,7 +98,9 @@ impl Linear {
                     return Err(Error::invalid(
                         file,
                         at(),
-                        format!("feature index {index} appears twice, expected one weight per feature"),
+                        format!(
+                            "feature index {index} appears twice, expected one weight per feature"
+                        ),
                     ));
                 }
                 seen[j] = true;
@@ -100,24 +114,23 @@ impl Linear {
                 sparse.push(((j - named) as u32, w));
             }
         }
-        let hashed = match dense_hashed {
-            Some(dense) => Hashed::Dense(dense.into_boxed_slice()),
-            None => {
-                sparse.sort_unstable_by_key(|&(i, _)| i);
-                if let Some(pair) = sparse.windows(2).find(|p| p[0].0 == p[1].0) {
-                    return Err(Error::invalid(
-                        file,
-                        format!("{path}.weights"),
-                        format!(
-                            "feature index {} appears twice, expected one weight per feature",
-                            pair[0].0 as usize + named
-                        ),
-                    ));
-                }
-                Hashed::Sparse {
-                    index: sparse.iter().map(|&(i, _)| i).collect(),
-                    weight: sparse.iter().map(|&(_, w)| w).collect(),
-                }
+        let hashed = if let Some(dense) = dense_hashed {
+            Hashed::Dense(dense.into_boxed_slice())
+        } else {
+            sparse.sort_unstable_by_key(|&(i, _)| i);
+            if let Some(pair) = sparse.windows(2).find(|p| p[0].0 == p[1].0) {
+                return Err(Error::invalid(
+                    file,
+                    format!("{path}.weights"),
+                    format!(
+                        "feature index {} appears twice, expected one weight per feature",
+                        pair[0].0 as usize + named
+                    ),
+                ));
+            }
+            Hashed::Sparse {
+                index: sparse.iter().map(|&(i, _)| i).collect(),
+                weight: sparse.iter().map(|&(_, w)| w).collect(),
             }
         };
         Ok(Linear {
@@ -159,7 +172,11 @@ pub(crate) enum Calibrator {
 }
 
 impl Calibrator {
-    pub(crate) fn compile(file: &str, path: &str, raw: &RawCalibrator) -> Result<Calibrator, Error> {
+    pub(crate) fn compile(
+        file: &str,
+        path: &str,
+        raw: &RawCalibrator,
+    ) -> Result<Calibrator, Error> {
         let finite = |what: String, v: f64| {
             if v.is_finite() {
                 Ok(())
@@ -195,7 +212,10 @@ impl Calibrator {
                         return Err(Error::invalid(
                             file,
                             format!("{path}.isotonic.x[{k}]"),
-                            format!("{v} does not follow {}, expected strictly increasing thresholds", x[k - 1]),
+                            format!(
+                                "{v} does not follow {}, expected strictly increasing thresholds",
+                                x[k - 1]
+                            ),
                         ));
                     }
                 }
@@ -220,7 +240,9 @@ impl Calibrator {
 }
 
 /// `numpy.interp(t, x, y)` (what scikit-learn's isotonic predictor computes, after clipping
-/// `t` into `[x[0], x[last]]`), including its choice of formula at each point.
+/// `t` into `[x[0], x[last]]`), including its choice of formula at each point. Names follow
+/// numpy's source.
+#[allow(clippy::many_single_char_names, clippy::float_cmp)]
 fn interp(x: &[f64], y: &[f64], t: f64) -> f64 {
     let last = x.len() - 1;
     if t.is_nan() {
@@ -275,6 +297,7 @@ pub(crate) fn calibrated_proba(members: &[Member], row: &FeatureRow<'_>) -> f64 
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

@@ -10,12 +10,12 @@ use crate::features::schema::FeatureSchema;
 
 use super::error::Error;
 use super::file::{
-    AggregateName, LinkName, Probe, RawFile, RawGolden, RawModel, RawNode, RawTree, Side,
-    XgboostInput, FORMAT, FORMAT_VERSION,
+    AggregateName, LinkName, Probe, RawCalibrated, RawEnsemble, RawFile, RawGolden, RawModel,
+    RawNode, RawTree, Side, XgboostInput, FORMAT, FORMAT_VERSION,
 };
 use super::linear::{Calibrator, Linear, Member};
 use super::tree::{
-    f32_at_or_below, Aggregate, EnsembleBuilder, Link, Missing, Proto, TreeLimits,
+    f32_at_or_below, Aggregate, Ensemble, EnsembleBuilder, Link, Missing, Proto, TreeLimits,
 };
 use super::{lightgbm, xgboost, FeatureRow, GoldenCheck, GoldenSummary, Model, ModelKind, Scorer};
 
@@ -297,9 +297,12 @@ impl Loader {
         self.check_schema(file_name, &schema)?;
         let booster: xgboost::XgbModel =
             serde_json::from_slice(bytes).map_err(|e| Error::json(file_name, &e, bytes))?;
-        let ensemble =
-            xgboost::compile(file_name, "", &booster, input, self.tree_limits(&schema))?;
-        Ok(Model::imported(schema, ModelKind::Xgboost, Scorer::Trees(ensemble)))
+        let ensemble = xgboost::compile(file_name, "", &booster, input, self.tree_limits(&schema))?;
+        Ok(Model::imported(
+            schema,
+            ModelKind::Xgboost,
+            Scorer::Trees(ensemble),
+        ))
     }
 
     /// Imports a LightGBM text model (`Booster.save_model("model.txt")`) trained on features
@@ -328,7 +331,11 @@ impl Loader {
             )
         })?;
         let ensemble = lightgbm::compile(file_name, "", text, self.tree_limits(&schema))?;
-        Ok(Model::imported(schema, ModelKind::Lightgbm, Scorer::Trees(ensemble)))
+        Ok(Model::imported(
+            schema,
+            ModelKind::Lightgbm,
+            Scorer::Trees(ensemble),
+        ))
     }
 
     /// Checks a schema is well-formed and, when one is expected, that it is that one.
@@ -364,37 +371,10 @@ impl Loader {
                     dimension,
                 )?),
             ),
-            RawModel::CalibratedLinear(calibrated) => {
-                if calibrated.members.is_empty() {
-                    return Err(Error::invalid(
-                        file,
-                        "model.calibrated_linear.members",
-                        "no members, expected at least one calibrated model".into(),
-                    ));
-                }
-                let mut members = Vec::with_capacity(calibrated.members.len());
-                for (k, member) in calibrated.members.iter().enumerate() {
-                    let path = format!("model.calibrated_linear.members[{k}]");
-                    members.push(Member {
-                        linear: Linear::compile(
-                            file,
-                            &format!("{path}.linear"),
-                            &member.linear,
-                            named,
-                            dimension,
-                        )?,
-                        calibrator: Calibrator::compile(
-                            file,
-                            &format!("{path}.calibrator"),
-                            &member.calibrator,
-                        )?,
-                    });
-                }
-                (
-                    ModelKind::CalibratedLinear,
-                    Scorer::Calibrated(members.into_boxed_slice()),
-                )
-            }
+            RawModel::CalibratedLinear(calibrated) => (
+                ModelKind::CalibratedLinear,
+                compile_calibrated(file, calibrated, named, dimension)?,
+            ),
             RawModel::Tree(tree) => {
                 let mut builder = EnsembleBuilder::new(file, self.tree_limits(schema));
                 push_native_tree(&mut builder, file, "model.tree", tree, true)?;
@@ -403,40 +383,10 @@ impl Loader {
                     Scorer::Trees(builder.finish(Aggregate::Mean, 0.0, Link::Identity)?),
                 )
             }
-            RawModel::TreeEnsemble(ensemble) => {
-                let link = match ensemble.link {
-                    LinkName::Identity => Link::Identity,
-                    LinkName::Logistic => Link::Logistic { scale: 1.0 },
-                };
-                let aggregate = match ensemble.aggregate {
-                    AggregateName::Sum => Aggregate::Sum,
-                    AggregateName::Mean => Aggregate::Mean,
-                };
-                let probabilities = link == Link::Identity;
-                if probabilities && (aggregate != Aggregate::Mean || ensemble.base_margin != 0.0) {
-                    return Err(Error::invalid(
-                        file,
-                        "model.tree_ensemble",
-                        "link \"identity\" averages probabilities, expected aggregate \"mean\" and base_margin 0".into(),
-                    ));
-                }
-                if !ensemble.base_margin.is_finite() {
-                    return Err(Error::invalid(
-                        file,
-                        "model.tree_ensemble.base_margin",
-                        format!("{} is not finite, expected a finite number", ensemble.base_margin),
-                    ));
-                }
-                let mut builder = EnsembleBuilder::new(file, self.tree_limits(schema));
-                for (t, tree) in ensemble.trees.iter().enumerate() {
-                    let path = format!("model.tree_ensemble.trees[{t}]");
-                    push_native_tree(&mut builder, file, &path, tree, probabilities)?;
-                }
-                (
-                    ModelKind::TreeEnsemble,
-                    Scorer::Trees(builder.finish(aggregate, ensemble.base_margin, link)?),
-                )
-            }
+            RawModel::TreeEnsemble(ensemble) => (
+                ModelKind::TreeEnsemble,
+                Scorer::Trees(compile_ensemble(file, ensemble, self.tree_limits(schema))?),
+            ),
             RawModel::Xgboost(x) => (
                 ModelKind::Xgboost,
                 Scorer::Trees(xgboost::compile(
@@ -472,7 +422,10 @@ impl Loader {
                 return Err(Error::invalid(
                     file,
                     format!("{path}.proba"),
-                    format!("{} is not a probability, expected a number in [0, 1]", check.proba),
+                    format!(
+                        "{} is not a probability, expected a number in [0, 1]",
+                        check.proba
+                    ),
                 ));
             }
             if check.features.is_none() && check.text.is_none() {
@@ -485,7 +438,7 @@ impl Loader {
             let mut features32 = None;
             if let Some(features) = &check.features {
                 let mut pairs = Vec::with_capacity(features.len());
-                dense.iter_mut().for_each(|v| *v = 0.0);
+                dense.fill(0.0);
                 hashed.clear();
                 for (e, &(index, value)) in features.iter().enumerate() {
                     let at = || format!("{path}.features[{e}]");
@@ -495,14 +448,21 @@ impl Loader {
                         )));
                     }
                     if e > 0 && features[e - 1].0 >= index {
-                        return Err(Error::invalid(file, at(), format!(
+                        return Err(Error::invalid(
+                            file,
+                            at(),
+                            format!(
                             "feature index {index} does not follow {}, expected increasing indices",
                             features[e - 1].0
-                        )));
+                        ),
+                        ));
                     }
                     #[allow(clippy::cast_possible_truncation)]
                     let value32 = value as f32;
-                    if !value.is_finite() || f64::from(value32) != value {
+                    // Exact comparison on purpose: the value must be a float32.
+                    #[allow(clippy::float_cmp)]
+                    let exact = f64::from(value32) == value;
+                    if !value.is_finite() || !exact {
                         return Err(Error::invalid(file, at(), format!(
                             "value {value} is not a finite float32, expected a feature value as chatguard computes it (float32)"
                         )));
@@ -560,6 +520,79 @@ impl Loader {
     }
 }
 
+fn compile_calibrated(
+    file: &str,
+    calibrated: &RawCalibrated,
+    named: usize,
+    dimension: usize,
+) -> Result<Scorer, Error> {
+    if calibrated.members.is_empty() {
+        return Err(Error::invalid(
+            file,
+            "model.calibrated_linear.members",
+            "no members, expected at least one calibrated model".into(),
+        ));
+    }
+    let mut members = Vec::with_capacity(calibrated.members.len());
+    for (k, member) in calibrated.members.iter().enumerate() {
+        let path = format!("model.calibrated_linear.members[{k}]");
+        members.push(Member {
+            linear: Linear::compile(
+                file,
+                &format!("{path}.linear"),
+                &member.linear,
+                named,
+                dimension,
+            )?,
+            calibrator: Calibrator::compile(
+                file,
+                &format!("{path}.calibrator"),
+                &member.calibrator,
+            )?,
+        });
+    }
+    Ok(Scorer::Calibrated(members.into_boxed_slice()))
+}
+
+fn compile_ensemble(
+    file: &str,
+    ensemble: &RawEnsemble,
+    limits: TreeLimits,
+) -> Result<Ensemble, Error> {
+    let link = match ensemble.link {
+        LinkName::Identity => Link::Identity,
+        LinkName::Logistic => Link::Logistic { scale: 1.0 },
+    };
+    let aggregate = match ensemble.aggregate {
+        AggregateName::Sum => Aggregate::Sum,
+        AggregateName::Mean => Aggregate::Mean,
+    };
+    let probabilities = link == Link::Identity;
+    if probabilities && (aggregate != Aggregate::Mean || ensemble.base_margin != 0.0) {
+        return Err(Error::invalid(
+            file,
+            "model.tree_ensemble",
+            "link \"identity\" averages probabilities, expected aggregate \"mean\" and base_margin 0".into(),
+        ));
+    }
+    if !ensemble.base_margin.is_finite() {
+        return Err(Error::invalid(
+            file,
+            "model.tree_ensemble.base_margin",
+            format!(
+                "{} is not finite, expected a finite number",
+                ensemble.base_margin
+            ),
+        ));
+    }
+    let mut builder = EnsembleBuilder::new(file, limits);
+    for (t, tree) in ensemble.trees.iter().enumerate() {
+        let path = format!("model.tree_ensemble.trees[{t}]");
+        push_native_tree(&mut builder, file, &path, tree, probabilities)?;
+    }
+    builder.finish(aggregate, ensemble.base_margin, link)
+}
+
 /// Validates a tree of a model file (children after parents, leaf/split consistency) and
 /// adds it to `builder`. With `probabilities`, leaves must lie in `[0, 1]`.
 fn push_native_tree(
@@ -577,7 +610,12 @@ fn push_native_tree(
     builder.push_ordered(&protos, path, node_path)
 }
 
-fn native_node(file: &str, path: &str, node: &RawNode, probabilities: bool) -> Result<Proto, Error> {
+fn native_node(
+    file: &str,
+    path: &str,
+    node: &RawNode,
+    probabilities: bool,
+) -> Result<Proto, Error> {
     let split_fields = [
         ("feature", node.feature.is_some()),
         ("threshold", node.threshold.is_some()),

@@ -502,6 +502,7 @@ impl<'a> EnsembleBuilder<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 
@@ -517,7 +518,15 @@ mod tests {
             out.push(down);
             out.push(up);
         }
-        out.extend([0.0, -0.0, f32::MIN_POSITIVE, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY]);
+        out.extend([
+            0.0,
+            -0.0,
+            f32::MIN_POSITIVE,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ]);
         out
     }
 

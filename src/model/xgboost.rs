@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::error::Error;
 use super::file::XgboostInput;
-use super::tree::{f32_below, Aggregate, Ensemble, EnsembleBuilder, Link, Missing, Proto, TreeLimits};
+use super::tree::{
+    f32_below, Aggregate, Ensemble, EnsembleBuilder, Link, Missing, Proto, TreeLimits,
+};
 
 /// The parts of the XGBoost JSON document chatguard reads; other fields are ignored.
 #[derive(Debug, Deserialize)]
@@ -139,7 +141,12 @@ pub(crate) fn compile(
             ),
         ));
     }
-    if let Some(n) = learner.learner_model_param.num_class.as_ref().and_then(NumberText::value) {
+    if let Some(n) = learner
+        .learner_model_param
+        .num_class
+        .as_ref()
+        .and_then(NumberText::value)
+    {
         if n > 1.0 {
             return Err(Error::unsupported(
                 file,
@@ -192,72 +199,86 @@ pub(crate) fn compile(
     let mut protos = Vec::new();
     for (t, tree) in gbtree.trees.iter().enumerate() {
         let tree_path = at(&format!("learner.gradient_booster.model.trees[{t}]"));
-        let n = tree.left_children.len();
-        let lengths = [
-            ("right_children", tree.right_children.len()),
-            ("split_indices", tree.split_indices.len()),
-            ("split_conditions", tree.split_conditions.len()),
-            ("default_left", tree.default_left.len()),
-        ];
-        if let Some((name, len)) = lengths.iter().find(|(_, len)| *len != n) {
-            return Err(Error::invalid(
-                file,
-                format!("{tree_path}.{name}"),
-                format!("{len} entries, expected {n} like left_children"),
-            ));
-        }
-        if let Some(k) = tree.split_type.iter().position(|&s| s != 0) {
-            return Err(Error::unsupported(
-                file,
-                format!("{tree_path}.split_type[{k}]"),
-                "categorical splits are not supported, expected numerical splits (0)".into(),
-            ));
-        }
-        protos.clear();
-        for i in 0..n {
-            let (left, right) = (tree.left_children[i], tree.right_children[i]);
-            let condition = tree.split_conditions[i];
-            if left == -1 {
-                protos.push(Proto::Leaf(condition));
-                continue;
-            }
-            let child = |c: i64, side: &str| {
-                usize::try_from(c).ok().filter(|&c| c < n).ok_or_else(|| {
-                    Error::invalid(
-                        file,
-                        format!("{tree_path}.{side}_children[{i}]"),
-                        format!("child {c} is out of range, expected -1 or an index below {n}"),
-                    )
-                })
-            };
-            let feature = u32::try_from(tree.split_indices[i]).map_err(|_| {
-                Error::invalid(
-                    file,
-                    format!("{tree_path}.split_indices[{i}]"),
-                    format!("feature index {} is out of range", tree.split_indices[i]),
-                )
-            })?;
-            if condition.is_nan() {
-                return Err(Error::invalid(
-                    file,
-                    format!("{tree_path}.split_conditions[{i}]"),
-                    "split condition is NaN, expected a number".into(),
-                ));
-            }
-            #[allow(clippy::cast_possible_truncation)]
-            let condition32 = condition as f32;
-            protos.push(Proto::Split {
-                feature,
-                threshold: f32_below(condition32),
-                left: child(left, "left")?,
-                right: child(right, "right")?,
-                missing,
-                default_left: tree.default_left[i].is_set(),
-            });
-        }
-        builder.push_unordered(&protos, 0, &tree_path, |i| format!("{tree_path}.nodes[{i}]"))?;
+        tree_protos(file, &tree_path, tree, missing, &mut protos)?;
+        builder.push_unordered(&protos, 0, &tree_path, |i| {
+            format!("{tree_path}.nodes[{i}]")
+        })?;
     }
     builder.finish(Aggregate::Sum, base_margin, Link::Logistic { scale: 1.0 })
+}
+
+/// Turns one XGBoost tree into nodes, in XGBoost's numbering (node 0 is the root).
+fn tree_protos(
+    file: &str,
+    tree_path: &str,
+    tree: &XgbTree,
+    missing: Missing,
+    protos: &mut Vec<Proto>,
+) -> Result<(), Error> {
+    let n = tree.left_children.len();
+    let lengths = [
+        ("right_children", tree.right_children.len()),
+        ("split_indices", tree.split_indices.len()),
+        ("split_conditions", tree.split_conditions.len()),
+        ("default_left", tree.default_left.len()),
+    ];
+    if let Some((name, len)) = lengths.iter().find(|(_, len)| *len != n) {
+        return Err(Error::invalid(
+            file,
+            format!("{tree_path}.{name}"),
+            format!("{len} entries, expected {n} like left_children"),
+        ));
+    }
+    if let Some(k) = tree.split_type.iter().position(|&s| s != 0) {
+        return Err(Error::unsupported(
+            file,
+            format!("{tree_path}.split_type[{k}]"),
+            "categorical splits are not supported, expected numerical splits (0)".into(),
+        ));
+    }
+    protos.clear();
+    for i in 0..n {
+        let (left, right) = (tree.left_children[i], tree.right_children[i]);
+        let condition = tree.split_conditions[i];
+        if left == -1 {
+            protos.push(Proto::Leaf(condition));
+            continue;
+        }
+        let child = |c: i64, side: &str| {
+            usize::try_from(c).ok().filter(|&c| c < n).ok_or_else(|| {
+                Error::invalid(
+                    file,
+                    format!("{tree_path}.{side}_children[{i}]"),
+                    format!("child {c} is out of range, expected -1 or an index below {n}"),
+                )
+            })
+        };
+        let feature = u32::try_from(tree.split_indices[i]).map_err(|_| {
+            Error::invalid(
+                file,
+                format!("{tree_path}.split_indices[{i}]"),
+                format!("feature index {} is out of range", tree.split_indices[i]),
+            )
+        })?;
+        if condition.is_nan() {
+            return Err(Error::invalid(
+                file,
+                format!("{tree_path}.split_conditions[{i}]"),
+                "split condition is NaN, expected a number".into(),
+            ));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let condition32 = condition as f32;
+        protos.push(Proto::Split {
+            feature,
+            threshold: f32_below(condition32),
+            left: child(left, "left")?,
+            right: child(right, "right")?,
+            missing,
+            default_left: tree.default_left[i].is_set(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
