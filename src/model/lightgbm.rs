@@ -158,6 +158,26 @@ fn header<'t>(
     ))
 }
 
+/// The missing-value rule of a split from its `decision_type` bits; categorical splits and
+/// unknown missing types are refused.
+fn missing_rule(place: &Place<'_>, line: usize, node: usize, dt: u8) -> Result<Missing, Error> {
+    if dt & 1 != 0 {
+        return Err(place.unsupported(
+            line,
+            format!("node {node} is a categorical split, expected numerical splits"),
+        ));
+    }
+    match (dt >> 2) & 3 {
+        0 => Ok(Missing::NanIsZero),
+        1 => Ok(Missing::NearZeroOrNan),
+        2 => Ok(Missing::Nan),
+        other => Err(place.invalid(
+            line,
+            format!("node {node} has missing type {other}, expected 0 (none), 1 (zero) or 2 (NaN)"),
+        )),
+    }
+}
+
 /// Turns one tree block into nodes: internal nodes keep their indices, leaf `k` becomes node
 /// `internal + k`. Returns the number of internal nodes.
 fn tree_protos(
@@ -230,23 +250,7 @@ fn tree_protos(
         let decision_line = need("decision_type")?.line;
         for i in 0..internal {
             let dt = decision[i];
-            if dt & 1 != 0 {
-                return Err(place.unsupported(
-                    decision_line,
-                    format!("node {i} is a categorical split, expected numerical splits"),
-                ));
-            }
-            let missing = match (dt >> 2) & 3 {
-                0 => Missing::NanIsZero,
-                1 => Missing::NearZeroOrNan,
-                2 => Missing::Nan,
-                other => return Err(place.invalid(
-                    decision_line,
-                    format!(
-                        "node {i} has missing type {other}, expected 0 (none), 1 (zero) or 2 (NaN)"
-                    ),
-                )),
-            };
+            let missing = missing_rule(place, decision_line, i, dt)?;
             if threshold[i].is_nan() {
                 return Err(place.invalid(
                     need("threshold")?.line,
