@@ -144,19 +144,30 @@ impl Linear {
     #[inline]
     pub(crate) fn margin(&self, row: &FeatureRow<'_>) -> f64 {
         let named = self.named.len();
+        let (head, tail) = row.dense.split_at(row.dense.len().min(named));
         let mut dot = 0.0;
-        for (j, &x) in row.dense.iter().enumerate() {
-            let w = if j < named {
-                self.named[j]
-            } else {
-                // A dense row over the full dimension carries the hashed block too.
-                #[allow(clippy::cast_possible_truncation)]
-                self.hashed.weight((j - named) as u32)
-            };
+        for (&w, &x) in self.named.iter().zip(head) {
             dot += w * f64::from(x);
         }
-        for &(i, x) in row.hashed {
-            dot += self.hashed.weight(i) * f64::from(x);
+        // A dense row over the full dimension carries the hashed block after the named part.
+        let hashed_dense = tail.iter().enumerate().map(|(i, &x)| (i, x));
+        let hashed_sparse = row.hashed.iter().map(|&(i, x)| (i as usize, x));
+        // Match once, outside the loops: this is the hot path of the commonest model.
+        match &self.hashed {
+            Hashed::Dense(w) => {
+                for (i, x) in hashed_dense.chain(hashed_sparse) {
+                    if let Some(&w) = w.get(i) {
+                        dot += w * f64::from(x);
+                    }
+                }
+            }
+            Hashed::Sparse { .. } => {
+                for (i, x) in hashed_dense.chain(hashed_sparse) {
+                    if let Ok(i) = u32::try_from(i) {
+                        dot += self.hashed.weight(i) * f64::from(x);
+                    }
+                }
+            }
         }
         dot + self.intercept
     }
