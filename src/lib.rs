@@ -26,7 +26,8 @@
 //!
 //! Data flows one way, one module per stage:
 //! [`message`] → [`fold`] (undo disguises, keep offsets) → [`rules`] (automata over the folded
-//! views) → [`decide`] (policy) → [`verdict`].
+//! views) → [`features`] (a fixed, named feature vector and hashed n-grams) → [`model`]
+//! (scores from model files trained in Python) → [`decide`] (policy) → [`verdict`].
 //!
 //! ## Performance
 //!
@@ -52,9 +53,11 @@
 
 pub mod decide;
 mod error;
+pub mod features;
 mod filter;
 pub mod fold;
 pub mod message;
+pub mod model;
 pub mod rules;
 pub mod verdict;
 
