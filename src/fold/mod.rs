@@ -420,66 +420,7 @@ impl FoldBuffers {
                     .unwrap_or(char::REPLACEMENT_CHARACTER);
                 let len = c.len_utf8();
                 let end = start + u32::try_from(len).unwrap_or(4);
-                self.stats.chars += 1;
-                let e = entry(c);
-                match e >> 29 {
-                    table::KIND_LETTER => {
-                        self.units.push(Unit {
-                            ch: c,
-                            start,
-                            end,
-                            class: ALPHA,
-                            flags: after(dropped),
-                        });
-                        dropped = false;
-                    }
-                    table::KIND_SEPARATOR => {
-                        self.units.push(Unit {
-                            ch: c,
-                            start,
-                            end,
-                            class: SEP,
-                            flags: 0,
-                        });
-                        dropped = false;
-                    }
-                    table::KIND_INVISIBLE => {
-                        self.stats.invisibles += 1;
-                        dropped = true;
-                    }
-                    table::KIND_MARK => {
-                        self.stats.marks += 1;
-                        dropped = true;
-                    }
-                    _ => {
-                        let flags = (e >> 27) & 3;
-                        let mut uflags = after(dropped);
-                        if flags & table::FLAG_CONFUSABLE != 0 {
-                            uflags |= U_CONFUSABLE;
-                            self.stats.confusables += 1;
-                        } else if flags & table::FLAG_COMPAT != 0 {
-                            uflags |= U_COMPAT;
-                            self.stats.compat += 1;
-                        }
-                        for d in mapped(e).chars() {
-                            let class = if d.is_ascii() {
-                                ascii_class(d as u8)
-                            } else if entry(d) >> 29 == table::KIND_LETTER {
-                                ALPHA
-                            } else {
-                                SEP
-                            };
-                            self.units.push(Unit {
-                                ch: d,
-                                start,
-                                end,
-                                class,
-                                flags: uflags,
-                            });
-                        }
-                        dropped = false;
-                    }
-                }
+                dropped = self.push_non_ascii(c, start, end, dropped);
                 i += len;
             }
             offset += bytes.len();
@@ -501,6 +442,83 @@ impl FoldBuffers {
                 self.stats.chars += 1;
                 self.stats.invalid_utf8 += 1;
                 offset += invalid.len();
+            }
+        }
+    }
+
+    /// A dropped character belongs to the unit right before it (a mark to its base letter),
+    /// so that hits and censoring cover it.
+    fn absorb(&mut self, start: u32, end: u32) {
+        if let Some(last) = self.units.last_mut() {
+            if last.end == start && last.class != SEP {
+                last.end = end;
+            }
+        }
+    }
+
+    /// Folds one non-ASCII character into units; returns whether it was dropped (so the next
+    /// unit follows a drop).
+    fn push_non_ascii(&mut self, c: char, start: u32, end: u32, dropped: bool) -> bool {
+        self.stats.chars += 1;
+        let e = entry(c);
+        match e >> 29 {
+            table::KIND_LETTER => {
+                self.units.push(Unit {
+                    ch: c,
+                    start,
+                    end,
+                    class: ALPHA,
+                    flags: after(dropped),
+                });
+                false
+            }
+            table::KIND_SEPARATOR => {
+                self.units.push(Unit {
+                    ch: c,
+                    start,
+                    end,
+                    class: SEP,
+                    flags: 0,
+                });
+                false
+            }
+            table::KIND_INVISIBLE => {
+                self.stats.invisibles += 1;
+                self.absorb(start, end);
+                true
+            }
+            table::KIND_MARK => {
+                self.stats.marks += 1;
+                self.absorb(start, end);
+                true
+            }
+            _ => {
+                let flags = (e >> 27) & 3;
+                let mut uflags = after(dropped);
+                if flags & table::FLAG_CONFUSABLE != 0 {
+                    uflags |= U_CONFUSABLE;
+                    self.stats.confusables += 1;
+                } else if flags & table::FLAG_COMPAT != 0 {
+                    uflags |= U_COMPAT;
+                    self.stats.compat += 1;
+                }
+                for d in mapped(e).chars() {
+                    let class = if d.is_ascii() {
+                        ascii_class(d as u8)
+                    } else if entry(d) >> 29 == table::KIND_LETTER {
+                        ALPHA
+                    } else {
+                        SEP
+                    };
+                    self.units.push(Unit {
+                        ch: d,
+                        start,
+                        end,
+                        class,
+                        flags: uflags,
+                    });
+                }
+                false
             }
         }
     }
