@@ -3,20 +3,36 @@
 
 Inputs
   --shared DIR   the shared data folder (surge_ai_profanity/, ldnoobw/)
-  --dict FILE    an English word list (repeatable; default: the Debian wamerican-large
-                 and wbritish-large lists).  Used to decide wildcards so that innocent
-                 dictionary words stay clean.
-  tools/data/    editorial tables (exclusions, category decisions, extra innocent words)
+  --dict FILE    an English word list (repeatable; default: the Debian wamerican-huge,
+                 wbritish-huge, wamerican-insane and wbritish-insane lists).  Their union
+                 is the DECISION DICTIONARY: it decides wildcards (a term gets `*t*`, `t*`
+                 or `*t` only when no innocent dictionary word matches it; see
+                 --wildcard-budget), drops surge spellings that are innocent words of their
+                 own (forked -> fucked), and is scanned by the engine for the allow list.
+  --engine BIN   the chatguard binary (default $CHATGUARD, target/release/chatguard,
+                 /tmp/cgbin/chatguard).  After the terms are decided, the candidate rules
+                 are run with `chatguard scan --json` over every dictionary entry
+                 (lower-case and capitalised); innocent words that the engine's folding
+                 still turns into a hit get `allow: WORD for=RULE` lines (allow.rules,
+                 section "folded").
+  tools/data/    editorial tables (exclusions, category decisions, extra innocent words,
+                 offensive dictionary words)
 Outputs (under --out, default rules/)
   en/profanity.rules en/sexual.rules en/slur.rules en/insult.rules en/spam.rules
   en/allow.rules lang/<code>.rules
 
-Deterministic: the same inputs give byte-identical files.  Python 3.11, stdlib only.
+Never give it the held-out test lists (fixtures/wordlists/): they measure the result.
+
+Deterministic: the same inputs (word lists, tables, engine) give byte-identical files.
+Python 3.11, stdlib only.
 The optional helper modes --suggest-exclusions (needs the PyPI package wordfreq, pinned
 in tools/requirements-rules.txt) and --suggest-offensive only print candidates for the
 editorial tables; they never change the output.
 
-Re-run:  python3 tools/gen_default_rules.py
+Re-run (Debian/Ubuntu, from the repository root):
+  apt-get install -y wamerican-huge wbritish-huge wamerican-insane wbritish-insane
+  cargo build --release -p chatguard-cli     # or pass --engine / set CHATGUARD
+  python3 tools/gen_default_rules.py
 """
 
 from __future__ import annotations
@@ -25,9 +41,12 @@ import argparse
 import bisect
 import csv
 import hashlib
+import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,8 +75,23 @@ SURGE_CAT = {
 ORIENTATION = "sexual orientation / gender"
 
 VALID_TERM = re.compile(r"[a-z]+( [a-z]+)*")
+# A term is written with a wildcard only when it is at least this long (`t*`, `*t`) ...
 MIN_WILDCARD_LEN = 4
-MAX_ALLOWS_PER_TERM = 3
+# ... and at least this long for `*t*` (anywhere inside words).  5 was tried: on the
+# held-out npm word list it flagged exactly the same words as 4, so 4 is kept (more
+# unlisted compounds of e.g. `fuck` are caught).
+MIN_ANYWHERE_LEN = 4
+# How many INNOCENT dictionary words a wildcard may match (each then gets an allow line).
+# 0: a wildcard is written only when no innocent word of the decision dictionary matches
+# it.  A few allow-listed exceptions from one word list do not generalize to the words
+# of another list (measured), so the default is 0; a moderator may raise it with
+# --wildcard-budget.
+DEFAULT_WILDCARD_BUDGET = 0
+# the decision dictionary: the union of these Debian word lists (huge and insane)
+DEFAULT_DICTS = [
+    "/usr/share/dict/american-english-huge", "/usr/share/dict/british-english-huge",
+    "/usr/share/dict/american-english-insane", "/usr/share/dict/british-english-insane",
+]
 VOWELS = set("aeiou")
 # adjectives in -y are formed only for the swear words that have them (shitty, cunty)
 Y_FORMS = {"shit", "cunt", "bitch", "slut", "piss", "fuck", "wank", "twat", "dick", "cock", "skank", "whore", "smut", "spunk", "jizz"}
@@ -353,18 +387,44 @@ def source_lines(dict_desc):
         "    MIT License, (c) 2021 Surge AI",
         f"  - LDNOOBW (github.com/LDNOOBW/List-of-Dirty-Naughty-Obscene-and-Otherwise-Bad-Words @ {LDNOOBW_COMMIT[:12]}),",
         "    CC BY 4.0, (c) 2012-2020 Shutterstock, Inc.",
-        f"Wildcards were chosen against the word list(s): {dict_desc}",
-    ]
+        "Decision dictionary (union of these word lists):",
+    ] + [f"  - {d}" for d in dict_desc.split("; ")]
 
 
 # ----------------------------------------------------------------------------- main
+
+def default_engine():
+    """The chatguard binary used to build the folding-aware allow list."""
+    env = os.environ.get("CHATGUARD")
+    if env:
+        return env
+    for p in (os.path.join(REPO, "target", "release", "chatguard"), "/tmp/cgbin/chatguard"):
+        if os.path.exists(p):
+            return p
+    return "chatguard"
+
+
+def is_inflection_of(word, bases):
+    """Is `word` a base form or a regular inflection of one of `bases`?"""
+    for b in bases:
+        if " " in b:
+            continue
+        if word == b or word in inflections(b):
+            return True
+    return False
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=os.path.join(REPO, "..", "shared", "data"))
     ap.add_argument("--dict", action="append", dest="dicts",
-                    help="English word list (repeatable)")
+                    help="English word list (repeatable); their union is the decision dictionary")
     ap.add_argument("--out", default=os.path.join(REPO, "rules"))
+    ap.add_argument("--engine", default=default_engine(),
+                    help="chatguard binary used for the folding-aware allow list "
+                         "(default: $CHATGUARD, target/release/chatguard, /tmp/cgbin/chatguard)")
+    ap.add_argument("--wildcard-budget", type=int, default=DEFAULT_WILDCARD_BUDGET,
+                    help="innocent words a wildcard may match (each gets an allow line); default %(default)s")
     ap.add_argument("--suggest-exclusions", action="store_true",
                     help="print frequent single-word terms (needs wordfreq) and exit")
     ap.add_argument("--suggest-offensive", action="store_true",
@@ -373,13 +433,14 @@ def main():
     args = ap.parse_args()
 
     if not args.dicts:
-        cands = ["/usr/share/dict/american-english-large", "/usr/share/dict/british-english-large"]
-        args.dicts = [p for p in cands if os.path.exists(p)]
+        args.dicts = [p for p in DEFAULT_DICTS if os.path.exists(p)]
         if not args.dicts:
-            sys.exit("no word list found: apt-get install wamerican-large wbritish-large, or pass --dict")
+            sys.exit("no word list found: apt-get install wamerican-huge wbritish-huge "
+                     "wamerican-insane wbritish-insane, or pass --dict")
     for p in args.dicts:
         if not os.path.exists(p):
             sys.exit(f"--dict {p}: not found")
+    budget = args.wildcard_budget
 
     report: dict = {}
 
@@ -425,6 +486,32 @@ def main():
         else:
             print(f"warning: exclusions.tsv: {t!r} is not a source term", file=sys.stderr)
 
+    # dictionary
+    dict_words = load_dict(args.dicts)
+    dict_desc = "; ".join(
+        f"{os.path.basename(p)} (sha256 {sha256(p)[:12]}, {sum(1 for _ in open(p, encoding='utf-8', errors='replace'))} lines)"
+        for p in args.dicts)
+
+    # surge spellings that are ordinary dictionary words of their own (forked -> fucked,
+    # nicker -> nigger): a variant that is also a real innocent word is no evidence of
+    # abuse, so it is dropped.  Kept: spellings that contain a canonical form (compounds
+    # like dickhead, shite), regular inflections of a canonical form (hoes -> hoe), and
+    # words listed in offensive_dictionary_words.txt (the dictionary has slang too).
+    innocent_variants = []
+    for t in sorted(terms):
+        term = terms[t]
+        if (" " in t or term.origin != "surge text" or t not in dict_words
+                or t in offensive_words or "ldnoobw" in term.sources
+                or any(c.replace(" ", "") in t for c in term.canon)
+                or is_inflection_of(t, term.canon)):
+            continue
+        innocent_variants.append((t, sorted(term.canon)))
+        del terms[t]
+    report["innocent_variants"] = innocent_variants
+    # LDNOOBW terms that are dictionary words: printed for review (exclusions.tsv)
+    report["ldnoobw_dictionary_words"] = sorted(
+        t for t in terms if "ldnoobw" in terms[t].sources and t in dict_words)
+
     # every dropped surge variant must have its canonical forms as terms
     missing_canon = []
     for text, cans in report["surge_dropped"]:
@@ -432,11 +519,6 @@ def main():
             if c not in terms:
                 missing_canon.append((text, c, "excluded" if c in exclusions else "not a valid term"))
 
-    # dictionary
-    dict_words = load_dict(args.dicts)
-    dict_desc = ", ".join(
-        f"{os.path.basename(p)} (sha256 {sha256(p)[:12]}, {sum(1 for _ in open(p, encoding='utf-8', errors='replace'))} lines)"
-        for p in args.dicts)
     base_terms = set(terms)
     innocent = (dict_words | extra_innocent) - base_terms - offensive_words
     index = WordIndex(innocent)
@@ -444,7 +526,7 @@ def main():
     if args.suggest_offensive:
         return suggest_offensive(terms, WordIndex(dict_words - base_terms), offensive_words)
 
-    # wildcards
+    # wildcards: only where at most `budget` innocent words would match
     forms: dict[str, str] = {}     # term -> written form
     allows: dict[str, list[str]] = {}  # written form -> innocent words
     for t in sorted(terms):
@@ -452,16 +534,16 @@ def main():
             forms[t] = t
             continue
         inside = index.containing(t)
-        if len(inside) <= MAX_ALLOWS_PER_TERM:
+        if len(t) >= MIN_ANYWHERE_LEN and len(inside) <= budget:
             forms[t] = f"*{t}*"
             allows[forms[t]] = inside
             continue
         pre = index.prefixed(t)
         suf = [w for w in inside if w.endswith(t)]
-        if len(pre) <= MAX_ALLOWS_PER_TERM:
+        if len(pre) <= budget:
             forms[t] = f"{t}*"
             allows[forms[t]] = pre
-        elif len(suf) <= MAX_ALLOWS_PER_TERM:
+        elif len(suf) <= budget:
             forms[t] = f"*{t}"
             allows[forms[t]] = suf
         else:
@@ -469,18 +551,20 @@ def main():
 
     def covered(word):
         """Is `word` (a whole word) matched by some wildcard rule?"""
-        for t, f in forms.items():
-            if f == t:
-                continue
-            if f.startswith("*") and f.endswith("*"):
-                if t in word:
+        for i in range(len(word)):
+            for j in range(len(word), i, -1):
+                f = wild.get(word[i:j])
+                if f is None:
+                    continue
+                if f[0] == "*" and f[-1] == "*":
                     return f
-            elif f.endswith("*"):
-                if word.startswith(t):
+                if f[-1] == "*" and i == 0:
                     return f
-            elif word.endswith(t):
-                return f
+                if f[0] == "*" and j == len(word):
+                    return f
         return None
+
+    wild = {t: f for t, f in forms.items() if f != t}
 
     # offensive dictionary words that no wildcard covers become terms
     derived = []
@@ -538,6 +622,7 @@ def main():
         del terms[x]
         del forms[x]
     report["pruned"] = pruned
+    wild = {t: f for t, f in forms.items() if f != t}
 
     # global allows: innocent words that some rule would still match
     per_term_allowed = {(w, f) for f, ws in allows.items() for w in ws}
@@ -552,20 +637,110 @@ def main():
             global_allow.append((t.replace(" ", ""), t))
     global_allow = sorted(set(global_allow))
 
-    write_rules(args.out, terms, forms, allows, global_allow, dict_desc)
+    # folding-aware allow list: run the real engine over the decision dictionary with the
+    # candidate rules; every innocent word it flags gets an allow line for each rule hit
+    # (terms dropped as redundant under a `*y*` term are still terms)
+    not_innocent = set(terms) | base_terms | {x for x, _ in pruned} | offensive_words
+    for t in list(not_innocent):
+        if " " not in t:
+            not_innocent.update(inflections(t))
+    folded_allow, engine_desc = folded_allows(
+        args, terms, forms, allows, global_allow, dict_desc, not_innocent, extra_innocent, report)
+
+    write_rules(args.out, terms, forms, allows, global_allow, folded_allow, dict_desc,
+                budget, engine_desc)
     write_lang_packs(args.shared, args.out, report)
-    print_report(terms, forms, allows, global_allow, excluded, missing_canon, infl_added,
-                 infl_skipped, derived, report, args)
+    print_report(terms, forms, allows, global_allow, folded_allow, excluded, missing_canon,
+                 infl_added, infl_skipped, derived, report, args)
+
+
+# ----------------------------------------------------------------------------- engine
+
+def dictionary_entries(paths, extra):
+    """Every alphabetic entry of the word lists (as written, any script), plus `extra`."""
+    out = set(extra)
+    for p in paths:
+        with open(p, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                w = line.strip()
+                if w and w.isalpha():
+                    out.add(w)
+    return out
+
+
+def engine_scan(engine, rules_dir, lines):
+    """`chatguard scan --json` over `lines`; returns one verdict dict per line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = os.path.join(tmp, "in.txt")
+        with open(inp, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        try:
+            res = subprocess.run([engine, "scan", "--json", "--rules", rules_dir, inp],
+                                 capture_output=True, text=True, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            sys.exit(f"engine {engine} failed: {e}\n{getattr(e, 'stderr', '')}"
+                     "\n(build it with `cargo build --release` or pass --engine)")
+    out = [json.loads(l) for l in res.stdout.splitlines() if l.strip()]
+    if len(out) != len(lines):
+        sys.exit(f"engine returned {len(out)} verdicts for {len(lines)} lines")
+    return out
+
+
+def folded_allows(args, terms, forms, allows, global_allow, dict_desc, not_innocent, extra, report):
+    """Allow lines for innocent dictionary words that the engine still flags (folding)."""
+    try:
+        ver = subprocess.run([args.engine, "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit(f"engine {args.engine} not usable: {e} (pass --engine or set CHATGUARD)")
+    entries = dictionary_entries(args.dicts, extra)
+    lower = sorted({w.lower() for w in entries if w.lower() not in not_innocent})
+    found: dict[tuple[str, str], None] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cand = os.path.join(tmp, "en")
+        # pass 1: candidate rules without folded allows; lower-case and capitalised words.
+        # pass 2: with the allows from pass 1, to catch any spelling they do not cover
+        # (then the word is allowed as written).
+        for npass in (1, 2):
+            write_rules(tmp, terms, forms, allows, global_allow, sorted(found), dict_desc,
+                        args.wildcard_budget, ver, quiet=True)
+            lines = lower + [w[:1].upper() + w[1:] for w in lower]
+            verdicts = engine_scan(args.engine, cand, lines)
+            new = 0
+            for w, v in zip(lines, verdicts):
+                if not v["flagged"]:
+                    continue
+                word = w.lower() if npass == 1 else w
+                for h in v["hits"]:
+                    if (word, h["rule"]) not in found:
+                        found[(word, h["rule"])] = None
+                        new += 1
+            report[f"engine_pass{npass}"] = new
+            if new == 0:
+                break
+        # check: nothing innocent flagged any more
+        write_rules(tmp, terms, forms, allows, global_allow, sorted(found), dict_desc,
+                    args.wildcard_budget, ver, quiet=True)
+        verdicts = engine_scan(args.engine, cand, lines)
+        report["engine_still_flagged"] = [w for w, v in zip(lines, verdicts) if v["flagged"]]
+        report["engine_scanned"] = len(lines)
+    return sorted(found), ver
 
 
 # ----------------------------------------------------------------------------- output
 
-def write_rules(out, terms, forms, allows, global_allow, dict_desc):
+def write_rules(out, terms, forms, allows, global_allow, folded_allow, dict_desc, budget,
+                engine_desc, quiet=False):
     en = os.path.join(out, "en")
     os.makedirs(en, exist_ok=True)
     by_file = defaultdict(list)
     for t in terms.values():
         by_file[t.primary].append(t)
+    wild_lines = [
+        "Wildcards (`*x*`, `x*`, `*x`) are used only where no innocent word of the",
+        "decision dictionary would match them" + ("." if budget == 0 else
+        f" (at most {budget}, each allow-listed in allow.rules)."),
+    ]
     for cat in CATEGORIES:
         path = os.path.join(en, f"{cat}.rules")
         ts = by_file.get(cat, [])
@@ -578,10 +753,10 @@ def write_rules(out, terms, forms, allows, global_allow, dict_desc):
             "Severity comes from surge's human rating (Mild -> mild, Strong -> moderate,",
             "Severe -> severe); LDNOOBW-only terms are moderate.  `severe` blocks, the rest",
             "are flagged for review.  A term lives in the file of its primary category;",
-            "`category=` lists all of its categories when it has more than one.",
-            "Wildcards (`*x*`, `x*`, `*x`) are used only where the word list shows at most",
-            f"{MAX_ALLOWS_PER_TERM} innocent words that would match; those words are in allow.rules.",
-            "Inflections (s, ed, ing, er, ...) of whole-word terms are listed as terms."])
+            "`category=` lists all of its categories when it has more than one."]
+            + wild_lines + [
+            "Otherwise a term matches whole words only, and its regular inflections",
+            "(s, ed, ing, er, ...) are listed as terms."])
         for sev in (0, 1, 2):
             group = sorted((t for t in ts if t.sev == sev), key=lambda t: t.text)
             if not group:
@@ -599,18 +774,21 @@ def write_rules(out, terms, forms, allows, global_allow, dict_desc):
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(lines).rstrip("\n") + "\n")
 
+    at_most = "no" if budget == 0 else f"at most {budget}"
     lines = header("chatguard default English rules: permitted (allow-listed) words", source_lines(dict_desc) + [
         "",
         "How these lines were generated:",
-        "  INNOCENT = the word list's words (lower-cased, letters only) plus",
+        "  INNOCENT = the decision dictionary's words (lower-cased, letters only) plus",
         "  tools/data/extra_innocent.txt, minus the terms themselves and minus",
-        "  tools/data/offensive_dictionary_words.txt.  A single-word term t of 4+ letters",
-        f"  is written `*t*` when at most {MAX_ALLOWS_PER_TERM} INNOCENT words contain it, else `t*` when",
-        f"  at most {MAX_ALLOWS_PER_TERM} start with it, else `*t` when at most {MAX_ALLOWS_PER_TERM} end with it, else",
-        "  plain `t` (whole word).  Each such INNOCENT word gets an `allow: WORD for=RULE`",
-        "  line below, so it stays clean.  The global `allow:` lines at the end are",
-        "  INNOCENT words that a rule would still match otherwise."])
-    lines.append("# --- per-rule exceptions")
+        "  tools/data/offensive_dictionary_words.txt.  A single-word term t is written",
+        f"  `*t*` ({MIN_ANYWHERE_LEN}+ letters) when {at_most} INNOCENT words contain it, else `t*`",
+        f"  ({MIN_WILDCARD_LEN}+ letters) when {at_most} start with it, else `*t` when {at_most}",
+        "  end with it, else plain `t` (whole word).  Those INNOCENT words (if any) get an",
+        f"  `allow: WORD for=RULE` line in the first section (wildcard budget {budget};",
+        "  raise it with --wildcard-budget).  The global `allow:` lines",
+        "  of the second section are INNOCENT words that a rule would still match otherwise.",
+        "  The third section comes from the engine itself (see there)."])
+    lines.append("# --- per-rule exceptions (wildcard budget)")
     for f in sorted(allows):
         for w in sorted(allows[f]):
             lines.append(f"allow: {quote(w)} for={quote(f)}")
@@ -618,6 +796,20 @@ def write_rules(out, terms, forms, allows, global_allow, dict_desc):
     lines.append("# --- global exceptions")
     for w, f in global_allow:
         lines.append(f"allow: {quote(w)}    # would match {f}")
+    lines.append("")
+    lines += [
+        "# --- folded: innocent words that the engine's folding turns into a term",
+        "#",
+        "# The rules above (without this section) were run through",
+        f"#   chatguard scan --json   ({engine_desc})",
+        "# over every entry of the decision dictionary, lower-case and capitalised.  Every",
+        "# flagged word that is innocent (not a term, not an inflection of one, not in",
+        "# tools/data/offensive_dictionary_words.txt) gets one line per rule that hit it.",
+        "# Folding undoes repeated letters, leetspeak-ambiguous letters and confusables, so",
+        "# e.g. `shiitake` can fold to a term; these lines keep such words clean.",
+    ]
+    for w, f in folded_allow:
+        lines.append(f"allow: {quote(w)} for={quote(f)}")
     with open(os.path.join(en, "allow.rules"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
 
@@ -665,8 +857,8 @@ def write_lang_packs(shared, out, report):
 
 # ----------------------------------------------------------------------------- report
 
-def print_report(terms, forms, allows, global_allow, excluded, missing_canon, infl_added,
-                 infl_skipped, derived, report, args):
+def print_report(terms, forms, allows, global_allow, folded_allow, excluded, missing_canon,
+                 infl_added, infl_skipped, derived, report, args):
     p = print
     p(f"surge rows: {report['surge_rows']}; dropped (not letters/spaces): {len(report['surge_dropped'])}")
     p(f"ldnoobw en: {report['ldnoobw_added']} terms not in surge; dropped: {report['ldnoobw_dropped']}")
@@ -691,7 +883,14 @@ def print_report(terms, forms, allows, global_allow, excluded, missing_canon, in
         kinds["*t*" if f.startswith("*") and f.endswith("*") else "t*" if f.endswith("*")
               else "*t" if f.startswith("*") else "whole word"] += 1
     p("written forms: " + ", ".join(f"{k} {kinds[k]}" for k in ("*t*", "t*", "*t", "whole word")))
-    p(f"allow lines: per-rule {sum(len(v) for v in allows.values())}, global {len(global_allow)}")
+    p(f"allow lines: per-rule {sum(len(v) for v in allows.values())}, global {len(global_allow)}, "
+      f"folded {len(folded_allow)} (engine scanned {report['engine_scanned']} words; new allows "
+      f"pass 1 {report['engine_pass1']}, pass 2 {report.get('engine_pass2', 0)}; still flagged "
+      f"{len(report['engine_still_flagged'])} {report['engine_still_flagged'][:20]})")
+    p(f"surge variants dropped because they are innocent dictionary words ({len(report['innocent_variants'])}): "
+      + ", ".join(f"{t}->{'/'.join(c)}" for t, c in report["innocent_variants"]))
+    p(f"LDNOOBW terms that are dictionary words (kept; review for exclusions.tsv) "
+      f"({len(report['ldnoobw_dictionary_words'])}): " + ", ".join(report["ldnoobw_dictionary_words"]))
     p(f"inflections added: {len(infl_added)}; skipped because innocent: "
       + ", ".join(f for _, f in infl_skipped))
     p(f"offensive dictionary words added as terms: {len(derived)}")
