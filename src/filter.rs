@@ -250,7 +250,9 @@ impl Filter {
         } else {
             text
         };
-        scratch.fold.fold(text);
+        scratch
+            .fold
+            .fold_views(text, self.inner.matcher.needs_plain());
         let kind = message.message_kind();
         self.inner
             .matcher

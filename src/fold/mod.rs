@@ -187,17 +187,28 @@ struct Token {
     gap_units: u32,
     /// Whether that separator holds an apostrophe.
     apostrophe: bool,
+    /// Whether the token holds a digit, a symbol, a confusable or a capital I after a
+    /// lower-case letter: something the leet view could undo.
+    leetish: bool,
 }
 
-/// One searchable view: bytes of folded text, each with its run length, original span and
-/// flags.
+/// What a view knows of one of its bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Meta {
+    /// Original span of the run of units this byte stands for.
+    pub start: u32,
+    pub end: u32,
+    /// How many times the character was repeated (collapsed views), at most 255.
+    pub run: u8,
+    pub flags: u8,
+}
+
+/// One searchable view: bytes of folded text, and for each byte its run length, original
+/// span and flags. Two arrays rather than one so that the automata scan plain bytes.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct View {
     pub text: Vec<u8>,
-    pub run: Vec<u8>,
-    pub start: Vec<u32>,
-    pub end: Vec<u32>,
-    pub flags: Vec<u8>,
+    pub meta: Vec<Meta>,
     collapse: bool,
     last: Option<char>,
     last_len: usize,
@@ -209,10 +220,7 @@ impl View {
     fn with_capacity(cap: usize, collapse: bool) -> View {
         View {
             text: Vec::with_capacity(cap),
-            run: Vec::with_capacity(cap),
-            start: Vec::with_capacity(cap),
-            end: Vec::with_capacity(cap),
-            flags: Vec::with_capacity(cap),
+            meta: Vec::with_capacity(cap),
             collapse,
             last: None,
             last_len: 0,
@@ -223,27 +231,41 @@ impl View {
 
     fn clear(&mut self) {
         self.text.clear();
-        self.run.clear();
-        self.start.clear();
-        self.end.clear();
-        self.flags.clear();
+        self.meta.clear();
         self.last = None;
         self.last_len = 0;
         self.full = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_char(&mut self, c: char, start: u32, end: u32, flags: u8) {
         if self.full {
             return;
         }
         let n = self.text.len();
         if self.collapse && self.last == Some(c) {
-            for i in n - self.last_len..n {
-                self.run[i] = self.run[i].saturating_add(1);
-                self.end[i] = end;
-                self.flags[i] |= flags;
+            for m in &mut self.meta[n - self.last_len..n] {
+                m.run = m.run.saturating_add(1);
+                m.end = end;
+                m.flags |= flags;
             }
+            return;
+        }
+        let first = if self.last.is_none() { TOKEN_START } else { 0 };
+        self.last = Some(c);
+        if c.is_ascii() {
+            if n + 2 > self.cap {
+                self.full = true;
+                return;
+            }
+            self.text.push(c as u8);
+            self.meta.push(Meta {
+                start,
+                end,
+                run: 1,
+                flags: flags | first,
+            });
+            self.last_len = 1;
             return;
         }
         let mut buf = [0u8; 4];
@@ -252,44 +274,44 @@ impl View {
             self.full = true;
             return;
         }
-        let first = if self.last.is_none() { TOKEN_START } else { 0 };
         for (k, &b) in bytes.iter().enumerate() {
             self.text.push(b);
-            self.run.push(1);
-            self.start.push(start);
-            self.end.push(end);
-            self.flags.push(flags | if k == 0 { first } else { 0 });
+            self.meta.push(Meta {
+                start,
+                end,
+                run: 1,
+                flags: flags | if k == 0 { first } else { 0 },
+            });
         }
-        self.last = Some(c);
         self.last_len = bytes.len();
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_sep(&mut self, start: u32, end: u32) {
         if self.last.is_none() || self.full {
             return;
         }
-        let n = self.text.len();
-        self.flags[n - 1] |= TOKEN_END;
+        if let Some(m) = self.meta.last_mut() {
+            m.flags |= TOKEN_END;
+        }
         self.text.push(b' ');
-        self.run.push(1);
-        self.start.push(start);
-        self.end.push(end);
-        self.flags.push(0);
+        self.meta.push(Meta {
+            start,
+            end,
+            run: 1,
+            flags: 0,
+        });
         self.last = None;
     }
 
     fn finish(&mut self) {
-        if let Some(last) = self.flags.last_mut() {
-            if self.last.is_some() {
-                *last |= TOKEN_END;
-            } else if self.text.last() == Some(&b' ') {
-                self.text.pop();
-                self.run.pop();
-                self.start.pop();
-                self.end.pop();
-                self.flags.pop();
+        if self.last.is_some() {
+            if let Some(m) = self.meta.last_mut() {
+                m.flags |= TOKEN_END;
             }
+        } else if self.text.last() == Some(&b' ') {
+            self.text.pop();
+            self.meta.pop();
         }
     }
 
@@ -297,8 +319,8 @@ impl View {
     #[inline]
     pub fn span(&self, s: usize, e: usize) -> Span {
         Span {
-            start: self.start[s] as usize,
-            end: self.end[e - 1] as usize,
+            start: self.meta[s].start as usize,
+            end: self.meta[e - 1].end as usize,
         }
     }
 
@@ -306,6 +328,11 @@ impl View {
     pub fn as_str(&self) -> &str {
         // Built only from `char`s and ASCII spaces, so it is always valid UTF-8.
         std::str::from_utf8(&self.text).unwrap_or("")
+    }
+
+    /// The run length of each byte.
+    pub fn runs(&self) -> Vec<u8> {
+        self.meta.iter().map(|m| m.run).collect()
     }
 }
 
@@ -371,14 +398,119 @@ impl FoldBuffers {
 
     /// Folds `input` into every view.
     pub fn fold(&mut self, input: &[u8]) {
+        self.fold_views(input, true);
+    }
+
+    /// Folds `input` into the views the matcher searches. The plain view (repeats kept) is
+    /// built only when `plain` is set (regex rules and explanations need it); the leet and
+    /// joined views only when the text holds something they could undo, which spares the
+    /// common clean line two passes.
+    pub fn fold_views(&mut self, input: &[u8], plain: bool) {
         self.stats = FoldStats::default();
         self.truncated = false;
+        self.leet.clear();
+        self.joined.clear();
+        self.tokens.clear();
+        if !plain && input.is_ascii() && self.fold_ascii(input) {
+            return;
+        }
         self.decode(input);
-        self.tokenize();
-        self.build_word_views();
-        self.build_leet_view();
-        self.build_joined_view();
+        self.build_word_views(plain);
+        // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
+        // joining needs at least three letters standing alone.
+        let mut leet = false;
+        let mut singles = 0u32;
+        let mut run = 0u32;
+        for u in &self.units {
+            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+            if matches!(u.class, ALPHA | DIGIT | SYM) {
+                run += 1;
+            } else {
+                singles += u32::from(run == 1);
+                run = 0;
+            }
+        }
+        singles += u32::from(run == 1);
+        if leet || singles >= 3 {
+            self.tokenize();
+        }
+        if leet {
+            self.build_leet_view();
+        }
+        if singles >= 3 {
+            self.build_joined_view();
+        }
         self.truncated |= self.plain.full || self.word.full || self.leet.full || self.joined.full;
+    }
+
+    /// The fast path for ASCII text: the word view straight from the bytes, with no units.
+    /// Returns `false` (having built nothing that counts) when the text needs the leet or
+    /// joined view, or does not fit; the general path then starts over.
+    fn fold_ascii(&mut self, input: &[u8]) -> bool {
+        if input.len() + 2 > self.word.cap {
+            return false;
+        }
+        self.word.clear();
+        let mut run = 0u32;
+        let mut singles = 0u32;
+        let mut prev = 0u8;
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            let class = ascii_class(b);
+            let at = i as u32;
+            match class {
+                ALPHA => {
+                    if b == b'I' && prev.is_ascii_lowercase() {
+                        return false;
+                    }
+                    self.word.push_char(
+                        word_letter(char::from(b.to_ascii_lowercase())),
+                        at,
+                        at + 1,
+                        0,
+                    );
+                    run += 1;
+                }
+                DIGIT => return false,
+                SYM => {
+                    // Sentence punctuation at the edge of a word is a separator; any other
+                    // symbol may be leetspeak, which the general path handles.
+                    let end = input[i..]
+                        .iter()
+                        .position(|&c| ascii_class(c) != SYM)
+                        .map_or(input.len(), |k| i + k);
+                    let edge = !prev.is_ascii_alphanumeric()
+                        || end == input.len()
+                        || !input[end].is_ascii_alphanumeric();
+                    if !edge || !input[i..end].iter().all(|&c| punctuates(char::from(c))) {
+                        return false;
+                    }
+                    self.word.push_sep(at, end as u32);
+                    singles += u32::from(run == 1);
+                    run = 0;
+                    prev = input[end - 1];
+                    i = end;
+                    continue;
+                }
+                _ => {
+                    self.word.push_sep(at, at + 1);
+                    singles += u32::from(run == 1);
+                    run = 0;
+                }
+            }
+            prev = b;
+            i += 1;
+        }
+        singles += u32::from(run == 1);
+        if singles >= 3 {
+            return false;
+        }
+        self.word.finish();
+        self.plain.clear();
+        self.units.clear();
+        self.stats.chars = input.len() as u32;
+        true
     }
 
     fn decode(&mut self, input: &[u8]) {
@@ -396,6 +528,37 @@ impl FoldBuffers {
                 }
                 let b = bytes[i];
                 let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
+                if b.is_ascii() && !dropped {
+                    // ASCII fast path: the whole run of ASCII bytes in one extend.
+                    let run = bytes[i..]
+                        .iter()
+                        .position(|c| !c.is_ascii())
+                        .unwrap_or(bytes.len() - i);
+                    let run = run
+                        .min(self.unit_cap.saturating_sub(self.units.len() + 8))
+                        .max(1);
+                    let prev = if i > 0 { bytes[i - 1] } else { 0 };
+                    self.units
+                        .extend(bytes[i..i + run].iter().enumerate().map(|(k, &c)| {
+                            let before = if k > 0 { bytes[i + k - 1] } else { prev };
+                            let flags = if c == b'I' && before.is_ascii_lowercase() {
+                                U_CAPITAL_I
+                            } else {
+                                0
+                            };
+                            let at = start + k as u32;
+                            Unit {
+                                ch: char::from(c.to_ascii_lowercase()),
+                                start: at,
+                                end: at + 1,
+                                class: ascii_class(c),
+                                flags,
+                            }
+                        }));
+                    self.stats.chars += run as u32;
+                    i += run;
+                    continue;
+                }
                 if b.is_ascii() {
                     // ASCII fast path.
                     self.stats.chars += 1;
@@ -560,12 +723,16 @@ impl FoldBuffers {
             let lead = (first - i) as u32;
             let trail = (j - end) as u32;
             if first < end {
+                let leetish = units[first..end].iter().any(|u| {
+                    matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                });
                 self.tokens.push(Token {
                     first: first as u32,
                     end: end as u32,
                     gap: gap + u32::from(lead > 0),
                     gap_units: gap_units + lead,
                     apostrophe,
+                    leetish,
                 });
                 gap = u32::from(trail > 0);
                 gap_units = trail;
@@ -584,16 +751,21 @@ impl FoldBuffers {
         }
     }
 
-    fn build_word_views(&mut self) {
+    fn build_word_views(&mut self, plain: bool) {
         self.plain.clear();
         self.word.clear();
         for u in &self.units {
             if u.class == ALPHA || u.class == DIGIT {
                 let flags = if u.flags != 0 { DISGUISE } else { 0 };
-                self.plain.push_char(u.ch, u.start, u.end, flags);
-                self.word.push_char(u.ch, u.start, u.end, flags);
+                if plain {
+                    self.plain.push_char(u.ch, u.start, u.end, flags);
+                }
+                self.word
+                    .push_char(word_letter(u.ch), u.start, u.end, flags);
             } else {
-                self.plain.push_sep(u.start, u.end);
+                if plain {
+                    self.plain.push_sep(u.start, u.end);
+                }
                 self.word.push_sep(u.start, u.end);
             }
         }
@@ -605,6 +777,12 @@ impl FoldBuffers {
         self.leet.clear();
         for t in &self.tokens {
             let units = &self.units[t.first as usize..t.end as usize];
+            if !t.leetish {
+                if let Some(u) = units.first() {
+                    self.leet.push_sep(u.start, u.end);
+                }
+                continue;
+            }
             let mut alpha = false;
             let mut strong = false;
             let mut confusable = false;
@@ -612,8 +790,7 @@ impl FoldBuffers {
             for u in units {
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                    || (u.class != ALPHA && canonical(u.ch).1)
-                    || u.ch == 'v';
+                    || (u.class != ALPHA && canonical(u.ch).1);
                 confusable |= u.flags & U_CONFUSABLE != 0;
                 latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
             }
@@ -629,8 +806,8 @@ impl FoldBuffers {
             }
             for u in units {
                 let (c, subst) = canonical(u.ch);
-                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                    || (subst && (u.class != ALPHA || u.ch == 'v'));
+                let is_strong =
+                    u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (subst && u.class != ALPHA);
                 if subst && u.class != ALPHA {
                     self.stats.leet += 1;
                 }
@@ -689,6 +866,17 @@ impl FoldBuffers {
     }
 }
 
+/// The letter the word view keeps for `c`: `v` is written for `u` so often (`fvck`, `cvnt`)
+/// that the word view, on the terms' side too, does not tell them apart.
+#[inline]
+fn word_letter(c: char) -> char {
+    if c == 'v' {
+        'u'
+    } else {
+        c
+    }
+}
+
 /// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.
 fn punctuates(c: char) -> bool {
     matches!(c, '!' | '(')
@@ -709,7 +897,7 @@ impl FoldBuffers {
         let has_sym = self.units.iter().any(|u| u.class == SYM);
         let has_alpha = self.units.iter().any(|u| u.class == ALPHA);
         let word = (!has_sym && !self.word.text.is_empty())
-            .then(|| (self.word.as_str().to_owned(), self.word.run.clone()));
+            .then(|| (self.word.as_str().to_owned(), self.word.runs()));
         let canon = has_alpha.then(|| {
             let mut view = View::with_capacity(self.units.len() * 4 + 8, true);
             for u in &self.units {
@@ -720,7 +908,7 @@ impl FoldBuffers {
                 }
             }
             view.finish();
-            (view.as_str().to_owned(), view.run)
+            (view.as_str().to_owned(), view.runs())
         });
         (word, canon)
     }

@@ -12,7 +12,7 @@ use regex_automata::meta;
 use super::parse::{Date, EntryKind, Scope, Wildcard};
 use super::{Rule, RuleKind, RuleSet};
 use crate::error::{Error, RuleError};
-use crate::fold::{FoldBuffers, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START};
+use crate::fold::{FoldBuffers, Meta, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START};
 use crate::message::MessageKind;
 use crate::verdict::{Categories, Hit, RuleId, Severity, Span, View};
 
@@ -272,6 +272,11 @@ impl Matcher {
         })
     }
 
+    /// Whether matching needs the plain view (repeats kept): regex rules search it.
+    pub fn needs_plain(&self) -> bool {
+        !self.regexes.is_empty()
+    }
+
     /// Finds every hit of `fold`'s views into `out`.
     pub fn find(&self, fold: &FoldBuffers, kind: MessageKind, out: &mut MatchBuffers) {
         out.clear();
@@ -356,12 +361,12 @@ impl Matcher {
                 let fits = if which == View::Joined {
                     joined_fit(view, s, e, &u.runs, u.wildcard)
                 } else {
-                    runs_fit(&view.run[s..e], &u.runs) && boundaries_fit(view, s, e, u.wildcard)
+                    runs_fit(&view.meta[s..e], &u.runs) && boundaries_fit(view, s, e, u.wildcard)
                 };
                 if !fits {
                     continue;
                 }
-                if which == View::Leet && !view.flags[s..e].iter().any(|f| f & STRONG != 0) {
+                if which == View::Leet && !view.meta[s..e].iter().any(|m| m.flags & STRONG != 0) {
                     continue;
                 }
                 let rule = &self.rules[u.rule as usize];
@@ -374,8 +379,8 @@ impl Matcher {
                         out.permits.push(Permit { span, rule: u.rule });
                     }
                 } else {
-                    let disguised =
-                        which != View::Word || view.flags[s..e].iter().any(|f| f & DISGUISE != 0);
+                    let disguised = which != View::Word
+                        || view.meta[s..e].iter().any(|m| m.flags & DISGUISE != 0);
                     push_raw(
                         out,
                         RawHit {
@@ -467,19 +472,18 @@ fn push_raw(out: &mut MatchBuffers, hit: RawHit, rules: &[Rule]) {
 /// writes it, or is a deliberate repetition (three or more) of it. A letter merely doubled
 /// does not count as repetition, or `assess` would be `asses` with one more `s`.
 #[inline]
-fn runs_fit(text_runs: &[u8], pattern_runs: &[u8]) -> bool {
-    text_runs
-        .iter()
+fn runs_fit(text: &[Meta], pattern_runs: &[u8]) -> bool {
+    text.iter()
         .zip(pattern_runs)
-        .all(|(&t, &p)| t == p || (t > p && t >= 3))
+        .all(|(m, &p)| m.run == p || (m.run > p && m.run >= 3))
 }
 
 /// Word-boundary semantics in the word and leet views: a term starts at a word start unless
 /// written `*term`, and ends at a word end unless written `term*`.
 fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bool {
-    let flags = &view.flags;
-    (wildcard.leading || flags[s] & TOKEN_START != 0)
-        && (wildcard.trailing || flags[e - 1] & TOKEN_END != 0)
+    let meta = &view.meta;
+    (wildcard.leading || meta[s].flags & TOKEN_START != 0)
+        && (wildcard.trailing || meta[e - 1].flags & TOKEN_END != 0)
 }
 
 /// In the joined view every letter was written as its own word, so letters of the run
@@ -487,7 +491,6 @@ fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bo
 /// must touch one edge of the joined run and leave at most one letter at the other
 /// (`c l a s s` does not hold "ass"). Repeats at the edges of the match beyond what the term
 /// writes are such leftover letters (`a a n a l`), not part of the term.
-#[allow(clippy::many_single_char_names)]
 fn joined_fit(
     view: &FoldView,
     s: usize,
@@ -495,29 +498,30 @@ fn joined_fit(
     pattern_runs: &[u8],
     wildcard: Wildcard,
 ) -> bool {
-    let (run, flags) = (&view.run[s..e], &view.flags);
-    let n = run.len();
-    if n == 0 || run[0] < pattern_runs[0] || run[n - 1] < pattern_runs[n - 1] {
+    let all = &view.meta;
+    let matched = &all[s..e];
+    let n = matched.len();
+    if n == 0 || matched[0].run < pattern_runs[0] || matched[n - 1].run < pattern_runs[n - 1] {
         return false;
     }
-    if n > 2 && !runs_fit(&run[1..n - 1], &pattern_runs[1..n - 1]) {
+    if n > 2 && !runs_fit(&matched[1..n - 1], &pattern_runs[1..n - 1]) {
         return false;
     }
-    let mut before = usize::from(run[0] - pattern_runs[0]);
+    let mut before = usize::from(matched[0].run - pattern_runs[0]);
     let mut i = s;
-    while flags[i] & TOKEN_START == 0 && i > 0 {
+    while all[i].flags & TOKEN_START == 0 && i > 0 {
         i -= 1;
-        before += usize::from(view.run[i]);
+        before += usize::from(all[i].run);
     }
     let mut after = if n > 1 {
-        usize::from(run[n - 1] - pattern_runs[n - 1])
+        usize::from(matched[n - 1].run - pattern_runs[n - 1])
     } else {
         0
     };
     let mut j = e - 1;
-    while flags[j] & TOKEN_END == 0 && j + 1 < flags.len() {
+    while all[j].flags & TOKEN_END == 0 && j + 1 < all.len() {
         j += 1;
-        after += usize::from(view.run[j]);
+        after += usize::from(all[j].run);
     }
     let start_ok = wildcard.leading || before == 0 || (before <= 1 && after == 0);
     let end_ok = wildcard.trailing || after == 0 || (after <= 1 && before == 0);
