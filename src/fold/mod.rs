@@ -237,6 +237,7 @@ impl View {
         self.full = false;
     }
 
+    #[allow(clippy::inline_always)] // measured: 20% of folding time when not inlined
     #[inline(always)]
     fn push_char(&mut self, c: char, start: u32, end: u32, flags: u8) {
         if self.full {
@@ -286,6 +287,7 @@ impl View {
         self.last_len = bytes.len();
     }
 
+    #[allow(clippy::inline_always)] // see push_char
     #[inline(always)]
     fn push_sep(&mut self, start: u32, end: u32) {
         if self.last.is_none() || self.full {

@@ -491,6 +491,7 @@ fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bo
 /// must touch one edge of the joined run and leave at most one letter at the other
 /// (`c l a s s` does not hold "ass"). Repeats at the edges of the match beyond what the term
 /// writes are such leftover letters (`a a n a l`), not part of the term.
+#[allow(clippy::many_single_char_names)] // s..e is the match, as everywhere in this module
 fn joined_fit(
     view: &FoldView,
     s: usize,
