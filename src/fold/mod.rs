@@ -187,6 +187,9 @@ struct Token {
     gap_units: u32,
     /// Whether that separator holds an apostrophe.
     apostrophe: bool,
+    /// A signature of that separator (its runs' characters): letters spelled out with one
+    /// separator (`t-w-a-t`) stop being joined where another one starts (`t-w-a-t t-w-a-t`).
+    sig: u32,
     /// Whether the token holds a digit, a symbol, a confusable or a capital I after a
     /// lower-case letter: something the leet view could undo.
     leetish: bool,
@@ -696,13 +699,14 @@ impl FoldBuffers {
         let units = &self.units;
         let n = units.len();
         let mut i = 0;
-        let (mut gap, mut gap_units, mut apostrophe) = (0u32, 0u32, false);
+        let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
         let mut last_sep: Option<char> = None;
         while i < n {
             let u = units[i];
             if u.class == SEP || u.class == APOS {
                 if last_sep != Some(u.ch) {
                     gap += 1;
+                    sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
                 }
                 gap_units += 1;
                 last_sep = Some(u.ch);
@@ -734,8 +738,14 @@ impl FoldBuffers {
                     gap: gap + u32::from(lead > 0),
                     gap_units: gap_units + lead,
                     apostrophe,
+                    sig: if lead > 0 {
+                        sig.wrapping_mul(31).wrapping_add(units[i].ch as u32)
+                    } else {
+                        sig
+                    },
                     leetish,
                 });
+                sig = if trail > 0 { units[j - 1].ch as u32 } else { 0 };
                 gap = u32::from(trail > 0);
                 gap_units = trail;
                 apostrophe = false;
@@ -747,6 +757,7 @@ impl FoldBuffers {
             } else {
                 gap += 1;
                 gap_units += (j - i) as u32;
+                sig = sig.wrapping_mul(31).wrapping_add(units[i].ch as u32);
                 last_sep = Some(units[j - 1].ch);
             }
             i = j;
@@ -832,11 +843,12 @@ impl FoldBuffers {
         let mut i = 0;
         while i < tokens.len() {
             // A run of single-unit tokens, each separated from the previous by a short
-            // separator with no apostrophe.
+            // separator with no apostrophe, the same separator throughout.
             let mut j = i + 1;
             if tokens[i].end - tokens[i].first == 1 && !contraction(&tokens[i]) {
                 while j < tokens.len()
                     && tokens[j].end - tokens[j].first == 1
+                    && (j == i + 1 || tokens[j].sig == tokens[i + 1].sig)
                     && tokens[j].gap <= MAX_JOIN_GAP
                     && tokens[j].gap_units <= MAX_JOIN_UNITS
                     && !contraction(&tokens[j])
@@ -862,7 +874,11 @@ impl FoldBuffers {
                 let last = self.units[run[run.len() - 1].first as usize];
                 self.joined.push_sep(last.end, last.end);
             }
-            i = j;
+            // Where the separator changed, the last letter may start the next run: in
+            // `u r a b.i.t.c.h` or `a ƒ.ü.ç.κ` the word spelled out starts at the change.
+            let separator_changed =
+                j < tokens.len() && tokens[j].end - tokens[j].first == 1 && j >= i + 2;
+            i = if separator_changed { j - 1 } else { j };
         }
         self.joined.finish();
     }
