@@ -963,7 +963,92 @@ pub struct Folded {
     pub stats: FoldStats,
 }
 
-/// Folds `text` into its views (allocates; see the module docs).
+/// Reusable folding buffers: folds messages into their views without allocating (after the
+/// first call), for tools, benchmarks and features.
+///
+/// ```
+/// let mut folder = chatguard::fold::Folder::new(4096);
+/// let views = folder.fold(b"what the f.u.c.k");
+/// assert_eq!(views.word(), "what the f u c k");
+/// assert_eq!(views.joined(), "fuck");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Folder {
+    buffers: FoldBuffers,
+}
+
+impl Folder {
+    /// Buffers for messages of up to `max_bytes` bytes (longer ones are folded in part and
+    /// marked [`FoldedRef::truncated`]).
+    #[must_use]
+    pub fn new(max_bytes: usize) -> Folder {
+        Folder {
+            buffers: FoldBuffers::new(max_bytes),
+        }
+    }
+
+    /// Folds `text` (any bytes; invalid UTF-8 is a separator) into every view.
+    pub fn fold(&mut self, text: &[u8]) -> FoldedRef<'_> {
+        self.buffers.fold(text);
+        FoldedRef {
+            buffers: &self.buffers,
+        }
+    }
+}
+
+/// The views of a message folded by a [`Folder`], borrowed from it.
+#[derive(Clone, Copy, Debug)]
+pub struct FoldedRef<'a> {
+    buffers: &'a FoldBuffers,
+}
+
+impl<'a> FoldedRef<'a> {
+    /// The word view, repeats kept (see [`Folded::word`]).
+    #[must_use]
+    pub fn word(&self) -> &'a str {
+        self.buffers.plain.as_str()
+    }
+
+    /// The word view with repeats collapsed and `v` folded to `u`: what blocked terms are
+    /// matched against.
+    #[must_use]
+    pub fn word_collapsed(&self) -> &'a str {
+        self.buffers.word.as_str()
+    }
+
+    /// The leet view (only words that hold a disguise), collapsed.
+    #[must_use]
+    pub fn leet(&self) -> &'a str {
+        self.buffers.leet.as_str()
+    }
+
+    /// The joined view (single letters joined), collapsed.
+    #[must_use]
+    pub fn joined(&self) -> &'a str {
+        self.buffers.joined.as_str()
+    }
+
+    /// The original span of byte `i` of [`word`](Self::word).
+    #[must_use]
+    pub fn word_span(&self, i: usize) -> Span {
+        self.buffers.plain.span(i, i + 1)
+    }
+
+    /// What folding undid.
+    #[must_use]
+    pub fn stats(&self) -> FoldStats {
+        self.buffers.stats
+    }
+
+    /// Whether the message did not fit in the buffers and was folded only in part.
+    #[must_use]
+    pub fn truncated(&self) -> bool {
+        self.buffers.truncated
+    }
+}
+
+/// Folds `text` into its views (allocates; see the module docs, and [`Folder`] for the
+/// reusable form).
 ///
 /// ```
 /// let f = chatguard::fold::fold("Ｆück ＴＨＩＳ");
