@@ -373,7 +373,7 @@ impl Matcher {
                 if !live(rule) {
                     continue;
                 }
-                let span = view.span(s, e);
+                let span = word_span(view, which, s, e, u.wildcard);
                 if u.allow {
                     if out.permits.len() < out.permits.capacity() {
                         out.permits.push(Permit { span, rule: u.rule });
@@ -476,6 +476,27 @@ fn runs_fit(text: &[Meta], pattern_runs: &[u8]) -> bool {
     text.iter()
         .zip(pattern_runs)
         .all(|(m, &p)| m.run == p || (m.run > p && m.run >= 3))
+}
+
+/// The original span of a hit. A wildcard term covers the whole word it sits in (`fvck1ng`,
+/// not `fvck1n`), so that censoring masks the word and permitted words are compared with
+/// whole words; in the joined view a run may hold other words, so the match is kept.
+fn word_span(view: &FoldView, which: View, s: usize, e: usize, wildcard: Wildcard) -> Span {
+    let meta = &view.meta;
+    let (mut s, mut e) = (s, e);
+    if which != View::Joined {
+        if wildcard.leading {
+            while s > 0 && meta[s].flags & TOKEN_START == 0 {
+                s -= 1;
+            }
+        }
+        if wildcard.trailing {
+            while e < meta.len() && meta[e - 1].flags & TOKEN_END == 0 {
+                e += 1;
+            }
+        }
+    }
+    view.span(s, e)
 }
 
 /// Word-boundary semantics in the word and leet views: a term starts at a word start unless
