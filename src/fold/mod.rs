@@ -416,7 +416,7 @@ impl FoldBuffers {
         self.leet.clear();
         self.joined.clear();
         self.tokens.clear();
-        if !plain && input.is_ascii() && self.fold_ascii(input) {
+        if !plain && self.fold_simple(input) {
             return;
         }
         self.decode(input);
@@ -448,74 +448,104 @@ impl FoldBuffers {
         self.truncated |= self.plain.full || self.word.full || self.leet.full || self.joined.full;
     }
 
-    /// The fast path for ASCII text: the word view straight from the bytes, with no units.
-    /// Returns `false` (having built nothing that counts) when the text needs the leet or
-    /// joined view, or does not fit; the general path then starts over.
-    fn fold_ascii(&mut self, input: &[u8]) -> bool {
+    /// The fast path for plain text: the word view straight from the text, with no units.
+    /// It takes ASCII letters and digits, whole numbers, sentence punctuation, and any
+    /// character the table keeps as it is (emoji, CJK, other scripts' letters). Returns
+    /// `false` (having built nothing that counts) when the text holds anything folding must
+    /// undo or that the leet or joined view could need; the general path then starts over.
+    fn fold_simple(&mut self, input: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(input) else {
+            return false;
+        };
         if input.len() + 2 > self.word.cap {
             return false;
         }
         self.word.clear();
-        let mut run = 0u32;
-        let mut singles = 0u32;
-        let mut prev = 0u8;
-        let mut i = 0;
-        while i < input.len() {
-            let b = input[i];
-            let class = ascii_class(b);
+        let (mut len, mut singles) = (0u32, 0u32);
+        let (mut has_alpha, mut has_digit) = (false, false);
+        let mut prev_lower = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
             let at = i as u32;
+            let end = at + c.len_utf8() as u32;
+            let class = if c.is_ascii() {
+                ascii_class(c as u8)
+            } else {
+                match entry(c) >> 29 {
+                    table::KIND_LETTER => ALPHA,
+                    table::KIND_SEPARATOR => SEP,
+                    _ => return false,
+                }
+            };
             match class {
-                ALPHA => {
-                    if b == b'I' && prev.is_ascii_lowercase() {
+                ALPHA | DIGIT => {
+                    if c == 'I' && prev_lower {
                         return false;
                     }
-                    self.word.push_char(
-                        word_letter(char::from(b.to_ascii_lowercase())),
-                        at,
-                        at + 1,
-                        0,
-                    );
-                    run += 1;
+                    has_alpha |= class == ALPHA;
+                    has_digit |= class == DIGIT;
+                    self.word
+                        .push_char(word_letter(c.to_ascii_lowercase()), at, end, 0);
+                    len += 1;
                 }
-                DIGIT => return false,
                 SYM => {
                     // Sentence punctuation at the edge of a word is a separator; any other
                     // symbol may be leetspeak, which the general path handles.
-                    let end = input[i..]
-                        .iter()
-                        .position(|&c| ascii_class(c) != SYM)
-                        .map_or(input.len(), |k| i + k);
-                    let edge = !prev.is_ascii_alphanumeric()
-                        || end == input.len()
-                        || !input[end].is_ascii_alphanumeric();
-                    if !edge || !input[i..end].iter().all(|&c| punctuates(char::from(c))) {
+                    if !punctuates(c) {
                         return false;
                     }
-                    self.word.push_sep(at, end as u32);
-                    singles += u32::from(run == 1);
-                    run = 0;
-                    prev = input[end - 1];
-                    i = end;
-                    continue;
+                    let mut last = end;
+                    while let Some(&(j, d)) = chars.peek() {
+                        if !d.is_ascii() || ascii_class(d as u8) != SYM {
+                            break;
+                        }
+                        if !punctuates(d) {
+                            return false;
+                        }
+                        last = j as u32 + 1;
+                        chars.next();
+                    }
+                    let next_is_word = chars.peek().is_some_and(|&(_, d)| d.is_alphanumeric());
+                    if len > 0 && next_is_word {
+                        return false;
+                    }
+                    if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                        return false;
+                    }
+                    self.word.push_sep(at, last);
                 }
                 _ => {
-                    self.word.push_sep(at, at + 1);
-                    singles += u32::from(run == 1);
-                    run = 0;
+                    if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                        return false;
+                    }
+                    self.word.push_sep(at, end);
                 }
             }
-            prev = b;
-            i += 1;
+            prev_lower = c.is_ascii_lowercase();
         }
-        singles += u32::from(run == 1);
-        if singles >= 3 {
+        if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) || singles >= 3 {
             return false;
         }
         self.word.finish();
         self.plain.clear();
         self.units.clear();
-        self.stats.chars = input.len() as u32;
+        self.stats.chars = text.chars().count() as u32;
         true
+    }
+
+    /// Closes a token of the fast path: a word mixing letters and digits may be leetspeak
+    /// (`5h1t`), so it returns `false` for the general path.
+    fn end_token(
+        &self,
+        len: &mut u32,
+        singles: &mut u32,
+        alpha: &mut bool,
+        digit: &mut bool,
+    ) -> bool {
+        let plain = !(*alpha && *digit);
+        *singles += u32::from(*len == 1);
+        (*len, *alpha, *digit) = (0, false, false);
+        plain
     }
 
     fn decode(&mut self, input: &[u8]) {
@@ -1072,5 +1102,32 @@ pub fn fold(text: &str) -> Folded {
             .map(|i| plain.span(i, i + 1))
             .collect(),
         stats: buffers.stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FoldBuffers;
+    use proptest::prelude::*;
+
+    fn word_view(input: &str, general: bool) -> (String, Vec<(u32, u32, u8, u8)>) {
+        let mut b = FoldBuffers::new(input.len() + 16);
+        // `plain = true` always takes the general path.
+        b.fold_views(input.as_bytes(), general);
+        let meta = b
+            .word
+            .meta
+            .iter()
+            .map(|m| (m.start, m.end, m.run, m.flags))
+            .collect();
+        (b.word.as_str().to_owned(), meta)
+    }
+
+    proptest! {
+        /// The fast path builds exactly the word view the general path builds.
+        #[test]
+        fn fast_path_equals_general_path(s in "[a-zA-Z0-9 .,!?()'@$|+vI_\\-🔥こ世éß\u{200b}]{0,40}") {
+            prop_assert_eq!(word_view(&s, false), word_view(&s, true));
+        }
     }
 }
