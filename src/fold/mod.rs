@@ -509,13 +509,13 @@ impl FoldBuffers {
                     if len > 0 && next_is_word {
                         return false;
                     }
-                    if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                    if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
                         return false;
                     }
                     self.word.push_sep(at, last);
                 }
                 _ => {
-                    if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                    if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
                         return false;
                     }
                     self.word.push_sep(at, end);
@@ -523,7 +523,7 @@ impl FoldBuffers {
             }
             prev_lower = c.is_ascii_lowercase();
         }
-        if !self.end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) || singles >= 3 {
+        if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) || singles >= 3 {
             return false;
         }
         self.word.finish();
@@ -531,21 +531,6 @@ impl FoldBuffers {
         self.units.clear();
         self.stats.chars = text.chars().count() as u32;
         true
-    }
-
-    /// Closes a token of the fast path: a word mixing letters and digits may be leetspeak
-    /// (`5h1t`), so it returns `false` for the general path.
-    fn end_token(
-        &self,
-        len: &mut u32,
-        singles: &mut u32,
-        alpha: &mut bool,
-        digit: &mut bool,
-    ) -> bool {
-        let plain = !(*alpha && *digit);
-        *singles += u32::from(*len == 1);
-        (*len, *alpha, *digit) = (0, false, false);
-        plain
     }
 
     fn decode(&mut self, input: &[u8]) {
@@ -912,6 +897,15 @@ impl FoldBuffers {
         }
         self.joined.finish();
     }
+}
+
+/// Closes a token of the fast path: a word mixing letters and digits may be leetspeak
+/// (`5h1t`), so it returns `false` for the general path.
+fn end_token(len: &mut u32, singles: &mut u32, alpha: &mut bool, digit: &mut bool) -> bool {
+    let plain = !(*alpha && *digit);
+    *singles += u32::from(*len == 1);
+    (*len, *alpha, *digit) = (0, false, false);
+    plain
 }
 
 /// The letter the word view keeps for `c`: `v` is written for `u` so often (`fvck`, `cvnt`)
