@@ -25,6 +25,8 @@ pub struct RuleError {
     pub(crate) column: u32,
     pub(crate) message: String,
     pub(crate) text: String,
+    pub(crate) hint: Option<String>,
+    pub(crate) warning: bool,
 }
 
 impl RuleError {
@@ -56,6 +58,19 @@ impl RuleError {
     #[must_use]
     pub fn line_text(&self) -> &str {
         &self.text
+    }
+
+    /// A suggestion for the fix, when there is one (`did you mean profanity?`).
+    #[must_use]
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// Whether this is a warning (the rules still work, but probably not as meant) rather
+    /// than an error. Only `lint` reports warnings.
+    #[must_use]
+    pub fn is_warning(&self) -> bool {
+        self.warning
     }
 }
 

@@ -303,27 +303,50 @@ fn explain(filter: &Filter, message: &str, kind: MessageKind) {
 }
 
 fn lint(dir: &Path) -> Result<ExitCode> {
-    match RuleSet::from_dir(dir)
-        .map_err(anyhow::Error::msg)
-        .and_then(|r| {
-            FilterBuilder::new()
-                .rules(r)
-                .build()
-                .map_err(anyhow::Error::msg)
-        }) {
-        Ok(filter) => {
-            println!(
-                "{}: {} rules, no problems",
-                dir.display(),
-                filter.rules().len()
-            );
-            Ok(ExitCode::SUCCESS)
+    let report = chatguard::rules::lint_dir(dir, chatguard::rules::Date::today())
+        .map_err(anyhow::Error::msg)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for p in &report.problems {
+        let kind = if p.is_warning() { "warning" } else { "error" };
+        writeln!(
+            out,
+            "{}:{}:{}: {kind}: {}",
+            p.file(),
+            p.line(),
+            p.column(),
+            p.message()
+        )?;
+        let gutter = p.line().to_string();
+        writeln!(out, "  {gutter} | {}", p.line_text())?;
+        // The column counts characters of the line; rule entries from the compiler give the
+        // term's column in the line too.
+        let pad: String = p
+            .line_text()
+            .chars()
+            .take(p.column().saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        if p.line_text().chars().count() + 1 >= p.column() as usize && !p.line_text().is_empty() {
+            writeln!(out, "  {} | {pad}^", " ".repeat(gutter.len()))?;
         }
-        Err(e) => {
-            let stderr = io::stderr();
-            let mut err = stderr.lock();
-            let _ = writeln!(err, "{e}");
-            Ok(ExitCode::from(1))
+        if let Some(hint) = p.hint() {
+            writeln!(out, "  {} = hint: {hint}", " ".repeat(gutter.len()))?;
         }
     }
+    let errors = report.errors().count();
+    let warnings = report.warnings().count();
+    writeln!(
+        out,
+        "{}: {} files, {} rules, {errors} errors, {warnings} warnings",
+        dir.display(),
+        report.files,
+        report.rules
+    )?;
+    out.flush()?;
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -158,12 +158,14 @@ impl Matcher {
         }
         for (i, (file, e)) in rules.entries.iter().enumerate() {
             let id = u32::try_from(i).unwrap_or(u32::MAX);
-            let error = |message: String| RuleError {
+            let error = |message: String, hint: Option<&str>| RuleError {
                 file: Arc::clone(file),
                 line: e.line,
                 column: e.column,
                 message,
-                text: e.written.clone(),
+                text: e.line_text.clone(),
+                hint: hint.map(str::to_owned),
+                warning: false,
             };
             let kind = match &e.kind {
                 EntryKind::Term { term, wildcard } | EntryKind::Allow { term, wildcard, .. } => {
@@ -173,9 +175,10 @@ impl Matcher {
                             ..
                         } => {
                             let Some(ids) = by_written.get(target.as_str()) else {
-                                errors.push(error(format!(
-                                    "`for={target}` names no blocked term; expected a term written exactly as in a rule file"
-                                )));
+                                errors.push(error(
+                                    format!("`for={target}` names no blocked term; expected a term written exactly as in a rule file"),
+                                    Some("copy the term with its wildcards from its rule line, e.g. `for=cock*`"),
+                                ));
                                 continue;
                             };
                             (true, ids.clone().into_boxed_slice())
@@ -185,10 +188,10 @@ impl Matcher {
                     };
                     let forms = term_forms(&mut fold, term);
                     if forms.word.is_none() && forms.canon.is_none() {
-                        errors.push(error(format!(
-                            "the term `{}` can never match: it folds to no letters or digits",
-                            e.written
-                        )));
+                        errors.push(error(
+                            format!("the term `{}` can never match: it folds to no letters or digits", e.written),
+                            Some("punctuation, emoji and marks are separators after folding; a term needs a letter or digit"),
+                        ));
                         continue;
                     }
                     if let Some((text, runs)) = forms.word {
@@ -239,9 +242,22 @@ impl Matcher {
                         Err(err) => {
                             let message = match err.size_limit() {
                                 Some(limit) => format!("regex is too large: it exceeds the size limit of {limit} bytes (Config::max_regex_size)"),
-                                None => format!("invalid regex: {}", err.syntax_error().map_or_else(|| err.to_string(), ToString::to_string)),
+                                None => match err.syntax_error() {
+                                    Some(regex_syntax::Error::Parse(p)) => {
+                                        format!("invalid regex: {} (at character {} of the pattern)", p.kind(), p.span().start.column)
+                                    }
+                                    Some(regex_syntax::Error::Translate(t)) => {
+                                        format!("invalid regex: {} (at character {} of the pattern)", t.kind(), t.span().start.column)
+                                    }
+                                    _ => format!("invalid regex: {err}"),
+                                },
                             };
-                            errors.push(error(message.replace('\n', " ")));
+                            let hint = if err.size_limit().is_some() {
+                                "large counted repetitions (`{1000}`) and nested repetitions grow the compiled regex; simplify it"
+                            } else {
+                                "chatguard uses the Rust regex crate's syntax: no look-around or backreferences"
+                            };
+                            errors.push(error(message.replace('\n', " "), Some(hint)));
                             continue;
                         }
                     }

@@ -3,12 +3,14 @@
 //!
 //! The file format is documented in `rules/README.md`.
 
+mod lint;
 mod matcher;
 mod parse;
 
 use std::path::Path;
 use std::sync::Arc;
 
+pub use lint::{lint_dir, lint_files, LintReport};
 pub(crate) use matcher::{CompileLimits, MatchBuffers, Matcher};
 pub(crate) use parse::Entry;
 pub use parse::{Date, Scope, Wildcard};
@@ -132,7 +134,10 @@ impl RuleSet {
     }
 }
 
-fn collect_rule_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), Error> {
+pub(crate) fn collect_rule_files(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+) -> Result<(), Error> {
     let read = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
     for entry in read {
         let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;

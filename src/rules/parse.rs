@@ -118,11 +118,15 @@ pub(crate) struct Entry {
     pub expires: Option<Date>,
     pub line: u32,
     pub column: u32,
+    /// The whole line as written, for messages about it.
+    pub line_text: String,
 }
 
 /// Defaults set by a section header.
 #[derive(Clone, Copy, Debug)]
 struct Defaults {
+    /// The section header above was broken: its rules were reported with it.
+    broken: bool,
     categories: Categories,
     severity: Severity,
     scope: Scope,
@@ -132,6 +136,7 @@ struct Defaults {
 impl Default for Defaults {
     fn default() -> Self {
         Defaults {
+            broken: false,
             categories: Categories::NONE,
             severity: Severity::Moderate,
             scope: Scope::Both,
@@ -177,12 +182,18 @@ struct LineParser<'a> {
 
 impl LineParser<'_> {
     fn error(&mut self, column: u32, message: impl Into<String>) {
+        self.error_with_hint(column, message, None);
+    }
+
+    fn error_with_hint(&mut self, column: u32, message: impl Into<String>, hint: Option<String>) {
         self.errors.push(RuleError {
             file: Arc::clone(self.file),
             line: self.line_no,
             column,
             message: message.into(),
             text: self.line.to_owned(),
+            hint,
+            warning: false,
         });
     }
 
@@ -235,13 +246,16 @@ impl LineParser<'_> {
                 chars.next();
                 let mut text = String::new();
                 let mut closed = false;
-                while let Some((_, c)) = chars.next() {
+                while let Some((k, c)) = chars.next() {
                     match c {
                         '\\' => match chars.next() {
                             Some((_, e @ ('"' | '\\'))) => text.push(e),
-                            Some((j, e)) => {
-                                let col = self.column_of(j);
-                                self.error(col, format!("unknown escape `\\{e}` in a quoted term; expected `\\\"` or `\\\\`"));
+                            Some((_, e)) => {
+                                let col = self.column_of(k);
+                                self.error(
+                                    col,
+                                    format!("unknown escape `\\{e}` in a quoted term; expected `\\\"` or `\\\\`"),
+                                );
                                 return None;
                             }
                             None => break,
@@ -289,6 +303,10 @@ impl LineParser<'_> {
                 col,
                 "unterminated section header; expected `]`, as in `[profanity severity=mild]`",
             );
+            *defaults = Defaults {
+                broken: true,
+                ..Defaults::default()
+            };
             return;
         };
         let after = self.line[close + 1..].trim_start();
@@ -297,6 +315,8 @@ impl LineParser<'_> {
             self.error(col, format!("unexpected `{after}` after the section header; expected a comment or the end of the line"));
         }
         let inner = &self.line[..close];
+        let first_error = self.errors.len();
+        let full_line = self.line;
         let mut p = LineParser {
             file: self.file,
             line_no: self.line_no,
@@ -325,7 +345,11 @@ impl LineParser<'_> {
                 "empty section header; expected a category, as in `[profanity severity=mild]`",
             );
         }
+        fresh.broken = self.errors.len() > first_error;
         *defaults = fresh;
+        for e in &mut self.errors[first_error..] {
+            full_line.clone_into(&mut e.text);
+        }
     }
 
     fn parse_categories(&mut self, text: &str, column: u32) -> Option<Categories> {
@@ -333,9 +357,11 @@ impl LineParser<'_> {
         let mut offset = 0u32;
         for name in text.split(',') {
             let Some(c) = Category::from_name(name) else {
-                self.error(
+                let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+                self.error_with_hint(
                     column + offset,
                     format!("unknown category `{name}`; expected one of profanity, sexual, slur, insult, threat, spam"),
+                    did_you_mean(name, &names),
                 );
                 return None;
             };
@@ -374,13 +400,21 @@ impl LineParser<'_> {
             }
             "severity" => match Severity::from_name(value) {
                 Some(s) => attrs.severity = s,
-                None => self.error(value_column, format!("unknown severity `{value}`; expected mild, moderate or severe")),
+                None => self.error_with_hint(
+                    value_column,
+                    format!("unknown severity `{value}`; expected mild, moderate or severe"),
+                    did_you_mean(value, &["mild", "moderate", "severe"]),
+                ),
             },
             "scope" => match value {
                 "both" => attrs.scope = Scope::Both,
                 "chat" => attrs.scope = Scope::Chat,
                 "whisper" => attrs.scope = Scope::Whisper,
-                _ => self.error(value_column, format!("unknown scope `{value}`; expected chat, whisper or both")),
+                _ => self.error_with_hint(
+                    value_column,
+                    format!("unknown scope `{value}`; expected chat, whisper or both"),
+                    did_you_mean(value, &["chat", "whisper", "both"]),
+                ),
             },
             "expires" => match parse_date(value) {
                 Some(d) => attrs.expires = Some(d),
@@ -390,9 +424,10 @@ impl LineParser<'_> {
                 Some(slot) => *slot = Some(value.to_owned()),
                 None => self.error(word.column, "`for=` only applies to `allow:` lines"),
             },
-            _ => self.error(
+            _ => self.error_with_hint(
                 word.column,
                 format!("unknown attribute `{key}`; expected category, severity, scope, expires (or for, on allow lines)"),
+                did_you_mean(key, &["category", "severity", "scope", "expires", "for"]),
             ),
         }
     }
@@ -447,6 +482,10 @@ impl LineParser<'_> {
             return;
         };
         if !allow && attrs.categories.is_empty() {
+            if defaults.broken {
+                // The broken section header above was reported; its rules go with it.
+                return;
+            }
             self.error(term_column, "this term has no category; add `category=...` or put it under a section such as `[profanity]`");
             return;
         }
@@ -468,6 +507,7 @@ impl LineParser<'_> {
             expires: attrs.expires,
             line: self.line_no,
             column: term_column,
+            line_text: self.line.to_owned(),
         });
     }
 
@@ -483,10 +523,12 @@ impl LineParser<'_> {
         if let Some(i) = inner.find('*') {
             let col = column
                 + u32::try_from(written[..i].chars().count() + usize::from(leading)).unwrap_or(0);
-            self.error(
+            self.error_with_hint(
                 col,
-                format!(
-                    "a `*` wildcard may only start or end a term, found one inside `{written}`"
+                format!("a `*` wildcard may only start or end a term, found one inside `{written}`"),
+                Some(
+                    "folding already matches disguised spellings such as `f*ck`: write the word itself, or split it into `word*` and `*word` rules"
+                        .to_owned(),
                 ),
             );
             return None;
@@ -559,6 +601,9 @@ impl LineParser<'_> {
         }
         let column = self.column_of(open);
         if attrs.categories.is_empty() {
+            if defaults.broken {
+                return;
+            }
             self.error(column, "this regex has no category; add `category=...` or put it under a section such as `[profanity]`");
             return;
         }
@@ -571,8 +616,35 @@ impl LineParser<'_> {
             expires: attrs.expires,
             line: self.line_no,
             column: self.column_of(at).max(column),
+            line_text: self.line.to_owned(),
         });
     }
+}
+
+/// `did you mean …?` for a misspelled name: the closest candidate within two edits.
+fn did_you_mean(given: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(given, c), c))
+        .filter(|(d, c)| *d <= 2.min(c.len() / 2).max(1))
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Levenshtein distance over `char`s.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn parse_date(text: &str) -> Option<Date> {
@@ -635,6 +707,21 @@ mod tests {
         let (_, errors) = parse("[profanity]\nf*ck\nok severity=awful\n[nonsense]\n");
         let got: Vec<_> = errors.iter().map(|e| (e.line, e.column)).collect();
         assert_eq!(got, vec![(2, 2), (3, 13), (4, 2)]);
+    }
+
+    #[test]
+    fn hints_suggest_the_closest_name() {
+        let (_, errors) = parse("[profanty]\nx severty=mild\n[insult]\ny severity=moderat\n");
+        let hints: Vec<_> = errors.iter().map(|e| e.hint.clone()).collect();
+        assert_eq!(
+            hints,
+            vec![
+                Some("did you mean `profanity`?".to_owned()),
+                Some("did you mean `severity`?".to_owned()),
+                Some("did you mean `moderate`?".to_owned())
+            ]
+        );
+        assert_eq!(did_you_mean("xyz", &["mild"]), None);
     }
 
     #[test]
