@@ -58,6 +58,7 @@ mod filter;
 pub mod fold;
 pub mod message;
 pub mod model;
+pub mod reload;
 pub mod rules;
 pub mod verdict;
 
