@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod diff;
 mod eval;
+use diff::DiffArgs;
 use eval::EvalArgs;
 
 #[derive(Parser, Debug)]
@@ -55,6 +57,9 @@ enum Command {
     /// Measure detection on labelled data: precision, recall, F1, false-positive rate, MCC,
     /// confusion matrix, and recall per category and per group.
     Eval(Box<EvalArgs>),
+    /// Show what an edit of the rules changes on a corpus: newly flagged, no longer flagged,
+    /// category changed, with examples, and precision/recall before and after given labels.
+    Diff(Box<DiffArgs>),
     /// Check rule files and report every problem with file:line:column.
     Lint {
         /// A rules directory.
@@ -110,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Lint { dir } => lint(&dir),
+        Command::Diff(args) => diff::run(&args),
         Command::Eval(args) => {
             let filter = build_filter(args.rules.as_deref())?;
             eval::run(&filter, &args)
@@ -144,7 +150,7 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>> {
 
 /// Splits input into lines: `\n` ends a line (a trailing `\r` is dropped); a final newline
 /// does not start another line.
-fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
     let empty = data.is_empty();
     body.split(|&b| b == b'\n')
