@@ -3,7 +3,7 @@
 //! Flags are parsed into plain values first ([`Cli`]), then turned into compiled objects
 //! (a [`Filter`]) once.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -164,7 +164,17 @@ fn scan(filter: &Filter, input: Option<&Path>, json: bool, kind: MessageKind) ->
     let mut out = BufWriter::new(stdout.lock());
     let mut scratch = filter.scratch();
     let mut line_buf = String::new();
+    // Progress on a terminal for large inputs; none when stderr is piped.
+    let total = if io::stderr().is_terminal() {
+        lines(&data).count()
+    } else {
+        0
+    };
+    let step = (total / 100).max(1);
     for (i, line) in lines(&data).enumerate() {
+        if total >= 10_000 && i % step == 0 {
+            eprint!("\rscanning: {i}/{total} lines ({}%)", i * 100 / total);
+        }
         let verdict = filter.check_with(&mut scratch, &Message::from_bytes(line).kind(kind));
         line_buf.clear();
         if json {
@@ -178,6 +188,9 @@ fn scan(filter: &Filter, input: Option<&Path>, json: bool, kind: MessageKind) ->
             }
             return Err(e.into());
         }
+    }
+    if total >= 10_000 {
+        eprintln!("\rscanning: {total}/{total} lines (100%)");
     }
     match out.flush() {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -276,9 +289,48 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     out.push('\n');
 }
 
+/// `text` with the given byte ranges highlighted: bold red on a terminal (unless `NO_COLOR`
+/// is set), between ⟦ ⟧ otherwise. Overlapping ranges are merged.
+fn highlight(text: &str, spans: &[chatguard::Span], colour: bool) -> String {
+    let mut spans: Vec<_> = spans.to_vec();
+    spans.sort();
+    let (open, close) = if colour {
+        ("\x1b[1;31m", "\x1b[0m")
+    } else {
+        ("⟦", "⟧")
+    };
+    let mut out = String::new();
+    let mut at = 0;
+    let mut i = 0;
+    while i < spans.len() {
+        let (start, mut end) = (spans[i].start.max(at), spans[i].end);
+        i += 1;
+        while i < spans.len() && spans[i].start < end {
+            end = end.max(spans[i].end);
+            i += 1;
+        }
+        if end <= start || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(open);
+        out.push_str(&text[start..end]);
+        out.push_str(close);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 fn explain(filter: &Filter, message: &str, kind: MessageKind) {
     let e = filter.explain(&Message::new(message).kind(kind));
-    println!("message:   {message:?} ({})", kind.name());
+    let colour = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let spans: Vec<chatguard::Span> = e.hits.iter().map(|h| h.hit.span).collect();
+    println!(
+        "message:   {} ({})",
+        highlight(message, &spans, colour),
+        kind.name()
+    );
     println!("folded:    word   {:?}", e.folded.word);
     println!("           leet   {:?}", e.folded.leet);
     println!("           joined {:?}", e.folded.joined);
@@ -293,8 +345,8 @@ fn explain(filter: &Filter, message: &str, kind: MessageKind) {
     for h in &e.hits {
         let r = &h.rule;
         println!(
-            "hit:       {:?} bytes {}..{} ← `{}` {}:{} [{}] {} (found in the {} view)",
-            h.matched,
+            "hit:       {} bytes {}..{} ← `{}` {}:{} [{}] {} (found in the {} view)",
+            highlight(message, &[h.hit.span], colour),
             h.hit.span.start,
             h.hit.span.end,
             r.pattern(),
