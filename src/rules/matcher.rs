@@ -223,6 +223,13 @@ impl Matcher {
                         RuleKind::Term
                     }
                 }
+                EntryKind::Include { target } => {
+                    errors.push(error(
+                        format!("include `{target}` was not resolved"),
+                        Some("add the file with RuleSet::from_dir"),
+                    ));
+                    continue;
+                }
                 EntryKind::Regex { pattern } => {
                     let built = meta::Regex::builder()
                         .configure(

@@ -35,7 +35,14 @@ pub const DEFAULT_ENGLISH: &[(&str, &str)] =
 pub struct RuleSet {
     pub(crate) entries: Vec<(Arc<str>, Entry)>,
     pub(crate) bytes: usize,
+    /// Files and language packs already loaded (canonical paths, `lang:CODE`), so that an
+    /// include never loads one twice.
+    loaded: std::collections::HashSet<String>,
 }
+
+/// The language packs built from LDNOOBW, embedded: every file of `rules/lang/`, as
+/// `(code, text)`. Load one with [`RuleSet::language_pack`] or `include: lang:CODE`.
+pub const LANGUAGE_PACKS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/lang_rules.rs"));
 
 impl RuleSet {
     /// An empty rule set.
@@ -75,14 +82,102 @@ impl RuleSet {
     /// Like [`add_file`](Self::add_file), but adds the rules that parsed and returns the
     /// problems (for `chatguard lint`, which reports them all).
     pub fn try_add_file(&mut self, name: &str, text: &str) -> Vec<RuleError> {
+        self.load(name, text, None)
+    }
+
+    /// The embedded language pack for `code` (`fr`, `de`, …; see [`LANGUAGE_PACKS`]).
+    ///
+    /// # Errors
+    ///
+    /// When there is no pack for `code`.
+    pub fn language_pack(code: &str) -> Result<RuleSet, Error> {
+        let mut rules = RuleSet::new();
+        let Some((_, text)) = LANGUAGE_PACKS.iter().find(|(c, _)| *c == code) else {
+            let codes: Vec<&str> = LANGUAGE_PACKS.iter().map(|(c, _)| *c).collect();
+            return Err(Error::config(format!(
+                "no language pack `{code}`; expected one of {}",
+                codes.join(", ")
+            )));
+        };
+        rules.loaded.insert(format!("lang:{code}"));
+        rules.add_file(&format!("lang/{code}.rules"), text)?;
+        Ok(rules)
+    }
+
+    /// Parses a file and adds its rules (when it has no error), resolving its includes
+    /// relative to `base`. Returns every problem.
+    pub(crate) fn load(&mut self, name: &str, text: &str, base: Option<&Path>) -> Vec<RuleError> {
         let file: Arc<str> = Arc::from(name);
-        let (entries, errors) = parse::parse_file(&file, text);
+        let (entries, mut errors) = parse::parse_file(&file, text);
+        let mut kept = Vec::with_capacity(entries.len());
+        for e in entries {
+            if let parse::EntryKind::Include { target } = &e.kind {
+                errors.extend(self.include(&file, &e, target, base));
+            } else {
+                kept.push(e);
+            }
+        }
         if errors.is_empty() {
             self.bytes += text.len();
             self.entries
-                .extend(entries.into_iter().map(|e| (Arc::clone(&file), e)));
+                .extend(kept.into_iter().map(|e| (Arc::clone(&file), e)));
         }
         errors
+    }
+
+    pub(crate) fn include(
+        &mut self,
+        file: &Arc<str>,
+        at: &Entry,
+        target: &str,
+        base: Option<&Path>,
+    ) -> Vec<RuleError> {
+        let problem = |message: String, hint: &str| {
+            vec![RuleError {
+                file: Arc::clone(file),
+                line: at.line,
+                column: at.column,
+                message,
+                text: at.line_text.clone(),
+                hint: Some(hint.to_owned()),
+                warning: false,
+            }]
+        };
+        if let Some(code) = target.strip_prefix("lang:") {
+            let Some((_, text)) = LANGUAGE_PACKS.iter().find(|(c, _)| *c == code) else {
+                let codes: Vec<&str> = LANGUAGE_PACKS.iter().map(|(c, _)| *c).collect();
+                return problem(
+                    format!("no language pack `{code}`"),
+                    &format!("the packs are {}", codes.join(", ")),
+                );
+            };
+            if !self.loaded.insert(format!("lang:{code}")) {
+                return Vec::new();
+            }
+            return self.load(&format!("lang/{code}.rules"), text, None);
+        }
+        let Some(base) = base else {
+            return problem(
+                format!("cannot include `{target}`: rules given as text have no directory to find it in"),
+                "load the rules with RuleSet::from_dir, or include a language pack (`include: lang:fr`)",
+            );
+        };
+        let path = base.join(target);
+        let key = std::fs::canonicalize(&path)
+            .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
+        if !self.loaded.insert(key) {
+            return Vec::new();
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                self.load(&path.display().to_string(), &text, Some(&parent))
+            }
+            Err(e) => problem(
+                format!("cannot include `{target}`: {e}"),
+                "the path is relative to the file that includes it",
+            ),
+        }
     }
 
     /// Reads every `*.rules` file of a directory (and its subdirectories), in path order.
@@ -112,7 +207,13 @@ impl RuleSet {
                 .display()
                 .to_string();
             let name = format!("{}/{}", dir.display(), name);
-            errors.extend(rules.try_add_file(&name, &text));
+            let key = std::fs::canonicalize(&path)
+                .map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
+            if !rules.loaded.insert(key) {
+                continue; // already included by another file
+            }
+            let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            errors.extend(rules.load(&name, &text, Some(&parent)));
         }
         if errors.is_empty() {
             Ok(rules)

@@ -104,6 +104,9 @@ pub(crate) enum EntryKind {
     },
     /// A regex over the folded text.
     Regex { pattern: String },
+    /// `include: TARGET`: another rule file (relative to this one) or `lang:CODE`, an
+    /// embedded language pack. Resolved when the file is added to a rule set.
+    Include { target: String },
 }
 
 /// One parsed rule line.
@@ -210,6 +213,33 @@ impl LineParser<'_> {
         }
         if trimmed.starts_with('[') {
             self.parse_section(at, defaults);
+        } else if trimmed.starts_with("include:") {
+            let start = at + "include:".len();
+            let Some(words) = self.split_words(start) else {
+                return;
+            };
+            let column = self.column_of(at);
+            if let [target] = &words[..] {
+                entries.push(Entry {
+                    kind: EntryKind::Include {
+                        target: target.text.clone(),
+                    },
+                    written: format!("include: {}", target.text),
+                    categories: Categories::NONE,
+                    severity: Severity::None,
+                    scope: Scope::Both,
+                    expires: None,
+                    line: self.line_no,
+                    column: target.column,
+                    line_text: self.line.to_owned(),
+                });
+            } else {
+                self.error_with_hint(
+                    column,
+                    "expected one file or language pack after `include:`",
+                    Some("write `include: other.rules` (relative to this file) or `include: lang:fr`".to_owned()),
+                );
+            }
         } else if let Some(rest) = trimmed.strip_prefix("regex:") {
             self.parse_regex(at, at + "regex:".len(), rest, defaults, entries);
         } else if trimmed.starts_with("allow:") {

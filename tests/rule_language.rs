@@ -1,0 +1,103 @@
+//! The rule language beyond single files: includes, language packs, scope and expiry.
+
+use chatguard::rules::{Date, LANGUAGE_PACKS};
+use chatguard::{Action, FilterBuilder, Message, MessageKind, RuleSet};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("chatguard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_language_pack_builds_and_matches_its_own_terms() {
+    assert!(LANGUAGE_PACKS.len() >= 25, "{} packs", LANGUAGE_PACKS.len());
+    for (code, _) in LANGUAGE_PACKS {
+        let rules = RuleSet::language_pack(code).unwrap_or_else(|e| panic!("{code}: {e}"));
+        let filter = FilterBuilder::new()
+            .rules(rules)
+            .build()
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert!(!filter.rules().is_empty(), "{code}");
+    }
+    let fr = FilterBuilder::new()
+        .rules(RuleSet::language_pack("fr").unwrap())
+        .build()
+        .unwrap();
+    assert!(fr.check(&Message::new("quel connard")).flagged());
+    assert!(RuleSet::language_pack("xx").is_err());
+}
+
+#[test]
+fn includes_load_files_and_packs_once_and_report_missing_ones() {
+    let dir = temp_dir("include");
+    std::fs::create_dir_all(dir.join("shared")).unwrap();
+    std::fs::write(
+        dir.join("main.rules"),
+        "include: shared/common.rules\ninclude: lang:de\n[insult]\nnoob\n",
+    )
+    .unwrap();
+    // common includes main back: the cycle is loaded once.
+    std::fs::write(
+        dir.join("shared/common.rules"),
+        "include: ../main.rules\n[insult]\nscrub\n",
+    )
+    .unwrap();
+    let rules = RuleSet::from_dir(&dir).unwrap();
+    let filter = FilterBuilder::new().rules(rules).build().unwrap();
+    for text in ["noob", "scrub", "du arschloch"] {
+        assert!(filter.check(&Message::new(text)).flagged(), "{text}");
+    }
+    let noob_rules = filter
+        .rules()
+        .iter()
+        .filter(|r| r.pattern() == "noob")
+        .count();
+    assert_eq!(noob_rules, 1, "main.rules was loaded twice");
+
+    std::fs::write(
+        dir.join("main.rules"),
+        "[insult]\nnoob\ninclude: missing.rules\n",
+    )
+    .unwrap();
+    let err = RuleSet::from_dir(&dir).unwrap_err();
+    let e = &err.rule_errors()[0];
+    assert_eq!((e.line(), e.column()), (3, 10));
+    assert!(
+        e.message().contains("cannot include `missing.rules`"),
+        "{e}"
+    );
+
+    let mut text_only = RuleSet::new();
+    let errors = text_only.try_add_file("t.rules", "include: other.rules\n");
+    assert!(
+        errors[0].message().contains("no directory"),
+        "{}",
+        errors[0]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn scope_and_expiry() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_file(
+            "t.rules",
+            "[spam severity=severe scope=whisper]\nfree gold*\n[insult]\nold* expires=2001-01-01\nnew* expires=2999-01-01\n",
+        )
+        .unwrap();
+    let filter = FilterBuilder::new().rules(rules).build().unwrap();
+    let whisper = |t: &str| {
+        filter
+            .check(&Message::new(t).kind(MessageKind::Whisper))
+            .action()
+    };
+    let chat = |t: &str| filter.check(&Message::new(t)).action();
+    assert_eq!(whisper("get free golds here"), Action::Block);
+    assert_eq!(chat("get free golds here"), Action::Allow);
+    assert_eq!(chat("oldie"), Action::Allow, "an expired rule is ignored");
+    assert_eq!(chat("newbie"), Action::Review);
+    assert!(Date::from_ymd(2001, 1, 1).unwrap() < Date::today());
+}
