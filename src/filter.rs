@@ -86,6 +86,7 @@ impl FilterBuilder {
     /// Adds rules.
     pub fn rules(&mut self, rules: RuleSet) -> &mut FilterBuilder {
         self.rules.entries.extend(rules.entries);
+        self.rules.policies.extend(rules.policies);
         self.rules.bytes += rules.bytes;
         self
     }
@@ -107,7 +108,8 @@ impl FilterBuilder {
     ///
     /// Invalid rules (every problem, with file, line and column), or a size limit exceeded.
     pub fn build(&self) -> Result<Filter, Error> {
-        let config = self.config.clone();
+        let mut config = self.config.clone();
+        self.rules.apply_policies(&mut config);
         if config.max_message_bytes == 0 || config.max_message_bytes > (1 << 30) {
             return Err(Error::config(
                 "max_message_bytes must be between 1 and 2^30",
@@ -263,7 +265,7 @@ impl Filter {
             MessageKind::Whisper => &config.whisper,
         };
         Verdict {
-            action: policy.action(m.severity),
+            action: policy.decide(&m.per_category),
             categories: m.categories,
             severity: m.severity,
             per_category: m.per_category,

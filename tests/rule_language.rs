@@ -101,3 +101,28 @@ fn scope_and_expiry() {
     assert_eq!(chat("newbie"), Action::Review);
     assert!(Date::from_ymd(2001, 1, 1).unwrap() < Date::today());
 }
+
+#[test]
+fn policy_and_levels_per_kind() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_file(
+            "t.rules",
+            "policy: whisper block_at=moderate\nlevel: profanity=0 slur=4\nlevel: chat sexual=1\n\
+             [insult severity=moderate]\nnoob\n[profanity severity=severe]\ndarn\n[slur severity=moderate]\nzork\n[sexual severity=moderate]\nlewd\n",
+        )
+        .unwrap();
+    let filter = FilterBuilder::new().rules(rules).build().unwrap();
+    let act = |t: &str, k: MessageKind| filter.check(&Message::new(t).kind(k)).action();
+    // Default chat policy; whispers block from moderate.
+    assert_eq!(act("noob", MessageKind::Chat), Action::Review);
+    assert_eq!(act("noob", MessageKind::Whisper), Action::Block);
+    // Profanity is off at level 0, even when severe.
+    assert_eq!(act("darn", MessageKind::Chat), Action::Allow);
+    // Slurs at level 4 block from moderate.
+    assert_eq!(act("zork", MessageKind::Chat), Action::Block);
+    // Sexual at level 1 in chat: only severe is reviewed; whispers keep their policy.
+    assert_eq!(act("lewd", MessageKind::Chat), Action::Allow);
+    assert_eq!(act("lewd", MessageKind::Whisper), Action::Block);
+    assert_eq!(act("noob darn", MessageKind::Chat), Action::Review);
+}

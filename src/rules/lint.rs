@@ -130,7 +130,7 @@ fn warn(rules: &RuleSet, today: Date, out: &mut Vec<RuleError>) {
                 true,
             ),
             EntryKind::Regex { pattern } => (pattern.clone(), false),
-            EntryKind::Include { .. } => continue,
+            EntryKind::Include { .. } | EntryKind::Policy(_) => continue,
         };
         let scope_key = format!("{key}\u{0}{}", e.scope.name());
         if let Some((first_file, first_line)) = seen.get(&(scope_key.clone(), is_allow)) {

@@ -223,6 +223,10 @@ impl Matcher {
                         RuleKind::Term
                     }
                 }
+                EntryKind::Policy(_) => {
+                    errors.push(error("a policy line was not applied".to_owned(), None));
+                    continue;
+                }
                 EntryKind::Include { target } => {
                     errors.push(error(
                         format!("include `{target}` was not resolved"),

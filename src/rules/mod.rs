@@ -38,6 +38,9 @@ pub struct RuleSet {
     /// Files and language packs already loaded (canonical paths, `lang:CODE`), so that an
     /// include never loads one twice.
     loaded: std::collections::HashSet<String>,
+    /// `policy:` and `level:` lines, in file order; applied over the config when a filter is
+    /// built.
+    pub(crate) policies: Vec<parse::PolicyDirective>,
 }
 
 /// The language packs built from LDNOOBW, embedded: every file of `rules/lang/`, as
@@ -110,14 +113,18 @@ impl RuleSet {
         let file: Arc<str> = Arc::from(name);
         let (entries, mut errors) = parse::parse_file(&file, text);
         let mut kept = Vec::with_capacity(entries.len());
+        let mut policies = Vec::new();
         for e in entries {
-            if let parse::EntryKind::Include { target } = &e.kind {
-                errors.extend(self.include(&file, &e, target, base));
-            } else {
-                kept.push(e);
+            match e.kind {
+                parse::EntryKind::Include { ref target } => {
+                    errors.extend(self.include(&file, &e, target, base));
+                }
+                parse::EntryKind::Policy(d) => policies.push(d),
+                _ => kept.push(e),
             }
         }
         if errors.is_empty() {
+            self.policies.extend(policies);
             self.bytes += text.len();
             self.entries
                 .extend(kept.into_iter().map(|e| (Arc::clone(&file), e)));
@@ -219,6 +226,30 @@ impl RuleSet {
             Ok(rules)
         } else {
             Err(Error::rules(errors))
+        }
+    }
+
+    /// Applies the `policy:` and `level:` lines of the files to the policies of `config`.
+    pub(crate) fn apply_policies(&self, config: &mut crate::Config) {
+        use crate::message::MessageKind;
+        for d in &self.policies {
+            for (kind, policy) in [
+                (MessageKind::Chat, &mut config.chat),
+                (MessageKind::Whisper, &mut config.whisper),
+            ] {
+                if d.kind.is_some_and(|k| k != kind) {
+                    continue;
+                }
+                if let Some(s) = d.review_at {
+                    policy.review_at = s;
+                }
+                if let Some(s) = d.block_at {
+                    policy.block_at = s;
+                }
+                for &(category, level) in &d.levels {
+                    policy.levels[category as usize] = Some(level);
+                }
+            }
         }
     }
 

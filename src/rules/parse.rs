@@ -104,9 +104,20 @@ pub(crate) enum EntryKind {
     },
     /// A regex over the folded text.
     Regex { pattern: String },
+    /// `policy:` or `level:`: how hits turn into actions, for one kind of message or both.
+    Policy(PolicyDirective),
     /// `include: TARGET`: another rule file (relative to this one) or `lang:CODE`, an
     /// embedded language pack. Resolved when the file is added to a rule set.
     Include { target: String },
+}
+
+/// A `policy:` or `level:` line: thresholds for one kind of message (or both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PolicyDirective {
+    pub kind: Option<crate::message::MessageKind>,
+    pub review_at: Option<Severity>,
+    pub block_at: Option<Severity>,
+    pub levels: Vec<(Category, crate::decide::Level)>,
 }
 
 /// One parsed rule line.
@@ -213,6 +224,8 @@ impl LineParser<'_> {
         }
         if trimmed.starts_with('[') {
             self.parse_section(at, defaults);
+        } else if trimmed.starts_with("policy:") || trimmed.starts_with("level:") {
+            self.parse_policy(at, trimmed.starts_with("level:"), entries);
         } else if trimmed.starts_with("include:") {
             let start = at + "include:".len();
             let Some(words) = self.split_words(start) else {
@@ -324,6 +337,107 @@ impl LineParser<'_> {
             }
         }
         Some(words)
+    }
+
+    /// `policy: [chat|whisper] review_at=SEVERITY block_at=SEVERITY` and
+    /// `level: [chat|whisper] CATEGORY=0..4 ...`.
+    fn parse_policy(&mut self, at: usize, level: bool, entries: &mut Vec<Entry>) {
+        use crate::message::MessageKind;
+        let keyword = if level { "level:" } else { "policy:" };
+        let Some(words) = self.split_words(at + keyword.len()) else {
+            return;
+        };
+        let mut d = PolicyDirective {
+            kind: None,
+            review_at: None,
+            block_at: None,
+            levels: Vec::new(),
+        };
+        let before = self.errors.len();
+        for (i, w) in words.iter().enumerate() {
+            if i == 0 && !w.text.contains('=') {
+                d.kind = match w.text.as_str() {
+                    "chat" => Some(MessageKind::Chat),
+                    "whisper" => Some(MessageKind::Whisper),
+                    other => {
+                        self.error(w.column, format!("unknown message kind `{other}`; expected chat or whisper (or nothing, for both)"));
+                        None
+                    }
+                };
+                continue;
+            }
+            let Some((key, value)) = w.text.split_once('=') else {
+                self.error(
+                    w.column,
+                    format!("expected `key=value` here, found `{}`", w.text),
+                );
+                continue;
+            };
+            let value_column = w.column + u32::try_from(key.chars().count() + 1).unwrap_or(0);
+            if level {
+                let Some(category) = Category::from_name(key) else {
+                    let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+                    self.error_with_hint(
+                        w.column,
+                        format!("unknown category `{key}`"),
+                        did_you_mean(key, &names),
+                    );
+                    continue;
+                };
+                match value.parse::<u8>().ok().and_then(crate::decide::Level::new) {
+                    Some(l) => d.levels.push((category, l)),
+                    None => self.error(
+                        value_column,
+                        format!("invalid level `{value}`; expected 0 (off) to 4 (strictest)"),
+                    ),
+                }
+            } else {
+                let severity = if value == "never" {
+                    Some(Severity::None)
+                } else {
+                    Severity::from_name(value)
+                };
+                let Some(severity) = severity else {
+                    self.error_with_hint(
+                        value_column,
+                        format!(
+                            "unknown severity `{value}`; expected mild, moderate, severe or never"
+                        ),
+                        did_you_mean(value, &["mild", "moderate", "severe", "never"]),
+                    );
+                    continue;
+                };
+                match key {
+                    "review_at" => d.review_at = Some(severity),
+                    "block_at" => d.block_at = Some(severity),
+                    _ => self.error_with_hint(
+                        w.column,
+                        format!("unknown policy key `{key}`; expected review_at or block_at"),
+                        did_you_mean(key, &["review_at", "block_at"]),
+                    ),
+                }
+            }
+        }
+        if self.errors.len() > before {
+            return;
+        }
+        if d.review_at.is_none() && d.block_at.is_none() && d.levels.is_empty() {
+            let col = self.column_of(at);
+            self.error(col, format!("`{keyword}` sets nothing; expected e.g. `policy: whisper block_at=moderate` or `level: slur=4`"));
+            return;
+        }
+        let column = self.column_of(at);
+        entries.push(Entry {
+            kind: EntryKind::Policy(d),
+            written: self.line[at..].trim_end().to_owned(),
+            categories: Categories::NONE,
+            severity: Severity::None,
+            scope: Scope::Both,
+            expires: None,
+            line: self.line_no,
+            column,
+            line_text: self.line.to_owned(),
+        });
     }
 
     fn parse_section(&mut self, at: usize, defaults: &mut Defaults) {
