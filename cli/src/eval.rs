@@ -42,6 +42,10 @@ pub(crate) struct EvalArgs {
     /// which terms the rules hold.
     #[arg(long)]
     term_col: Option<String>,
+    /// Write a self-contained HTML report (confusion matrix, precision–recall curve and
+    /// threshold table per category) to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
     /// Files are headerless `label<TAB>text` lines (the SMS Spam Collection format).
     #[arg(long)]
     no_header: bool,
@@ -193,11 +197,22 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
     let mut by_group: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut results: Vec<bool> = Vec::with_capacity(rows.len());
+    // Per row: the severity reached in each category, and the categories flagged.
+    let mut per_category: Vec<([chatguard::Severity; 6], chatguard::Categories)> =
+        Vec::with_capacity(rows.len());
     let mut false_alarms = Vec::new();
     for row in &rows {
         let v = filter.check_with(&mut scratch, &Message::new(&row.text).kind(kind));
         let flagged = v.flagged();
         results.push(flagged);
+        per_category.push((
+            Category::ALL.map(|c| v.severity_of(c)),
+            if flagged {
+                v.categories()
+            } else {
+                chatguard::Categories::NONE
+            },
+        ));
         match (row.positive, flagged) {
             (true, true) => tp += 1,
             (true, false) => {
@@ -290,6 +305,10 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             );
         }
     }
+    if let Some(path) = &args.report {
+        write_report(path, &rows, &results, &per_category)?;
+        println!("\nreport written to {}", path.display());
+    }
     if args.term_col.is_some() && args.group_col.is_some() {
         let caught_plain: std::collections::HashSet<&str> = rows
             .iter()
@@ -343,4 +362,61 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn severity_score(s: chatguard::Severity) -> f64 {
+    match s {
+        chatguard::Severity::None => 0.0,
+        chatguard::Severity::Mild => 1.0 / 3.0,
+        chatguard::Severity::Moderate => 2.0 / 3.0,
+        chatguard::Severity::Severe => 1.0,
+    }
+}
+
+fn write_report(
+    path: &Path,
+    rows: &[Row],
+    flagged: &[bool],
+    per_category: &[([chatguard::Severity; 6], chatguard::Categories)],
+) -> Result<()> {
+    use crate::report::{Scored, Section};
+    let meaning =
+        "the highest severity of the rule hits (0 none, 0.33 mild, 0.67 moderate, 1 severe)";
+    let mut sections = vec![Section {
+        name: "all categories".to_owned(),
+        score_meaning: meaning.to_owned(),
+        rows: rows
+            .iter()
+            .zip(flagged)
+            .zip(per_category)
+            .map(|((r, &f), (sev, _))| Scored {
+                positive: r.positive,
+                score: sev.iter().copied().map(severity_score).fold(0.0, f64::max),
+                flagged: f,
+            })
+            .collect(),
+    }];
+    for c in Category::ALL {
+        let labelled = rows
+            .iter()
+            .any(|r| r.positive && r.category.as_deref() == Some(c.name()));
+        if !labelled {
+            continue;
+        }
+        sections.push(Section {
+            name: c.name().to_owned(),
+            score_meaning: format!("the highest severity of the {} hits ({meaning})", c.name()),
+            rows: rows
+                .iter()
+                .zip(per_category)
+                .map(|(r, (sev, cats))| Scored {
+                    positive: r.positive && r.category.as_deref() == Some(c.name()),
+                    score: severity_score(sev[c as usize]),
+                    flagged: cats.contains(c),
+                })
+                .collect(),
+        });
+    }
+    let html = crate::report::html("chatguard eval report", &sections);
+    std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff;
 mod eval;
+mod report;
 use diff::DiffArgs;
 use eval::EvalArgs;
 
