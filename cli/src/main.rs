@@ -61,6 +61,18 @@ enum Command {
     /// Show what an edit of the rules changes on a corpus: newly flagged, no longer flagged,
     /// category changed, with examples, and precision/recall before and after given labels.
     Diff(Box<DiffArgs>),
+    /// Watch a rules directory the way a server does with hot reload: rebuild the filter on
+    /// every change, keep the old one when the new files fail lint, and say which happened.
+    Watch {
+        /// A rules directory.
+        dir: PathBuf,
+        /// How often to look for changes, in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        interval_ms: u64,
+        /// Stop after this many reload events (default: run until interrupted).
+        #[arg(long)]
+        events: Option<usize>,
+    },
     /// Check rule files and report every problem with file:line:column.
     Lint {
         /// A rules directory.
@@ -116,6 +128,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Lint { dir } => lint(&dir),
+        Command::Watch {
+            dir,
+            interval_ms,
+            events,
+        } => watch(&dir, interval_ms, events),
         Command::Diff(args) => diff::run(&args),
         Command::Eval(args) => {
             let filter = build_filter(args.rules.as_deref())?;
@@ -408,4 +425,49 @@ fn lint(dir: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn watch(dir: &Path, interval_ms: u64, events: Option<usize>) -> Result<ExitCode> {
+    use chatguard::reload::{ReloadEvent, RulesWatcher, SharedFilter};
+    use std::sync::Arc;
+    let filter = build_filter(Some(dir))?;
+    println!(
+        "watching {}: {} rules in use",
+        dir.display(),
+        filter.rules().len()
+    );
+    let shared = Arc::new(SharedFilter::new(filter));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = RulesWatcher::spawn(
+        dir,
+        Arc::clone(&shared),
+        std::time::Duration::from_millis(interval_ms),
+        |rules| FilterBuilder::new().rules(rules).build(),
+        move |event| {
+            let _ = tx.send(event);
+        },
+    );
+    let mut seen = 0;
+    while events.is_none_or(|n| seen < n) {
+        let Ok(event) = rx.recv() else { break };
+        seen += 1;
+        match event {
+            ReloadEvent::Reloaded { generation, rules } => {
+                println!("reloaded (generation {generation}): {rules} rules in use")
+            }
+            ReloadEvent::Rejected { report, error } => {
+                println!(
+                    "kept the previous filter: the new files have {} errors",
+                    report.errors().count()
+                );
+                for p in report.errors() {
+                    println!("  {p}");
+                }
+                if let Some(e) = error {
+                    println!("  {e}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

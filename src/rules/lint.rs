@@ -138,7 +138,7 @@ fn warn(rules: &RuleSet, today: Date, out: &mut Vec<RuleError>) {
                 file,
                 e.line,
                 e.column,
-                &e.written,
+                &e.line_text,
                 format!("duplicate rule `{}`: the same rule is at {first_file}:{first_line}", e.written),
                 "remove one of them; if they differ in category or severity, the higher severity applies",
             ));
@@ -156,7 +156,7 @@ fn warn(rules: &RuleSet, today: Date, out: &mut Vec<RuleError>) {
                     file,
                     e.line,
                     e.column,
-                    &e.written,
+                    &e.line_text,
                     format!("rule `{}` has expired: it is ignored", e.written),
                     "delete it, or move `expires=` to a later date",
                 ));
@@ -175,7 +175,7 @@ fn warn(rules: &RuleSet, today: Date, out: &mut Vec<RuleError>) {
                     file,
                     e.line,
                     e.column,
-                    &e.written,
+                    &e.line_text,
                     format!("`{term}` is both blocked ({bfile}:{bline}) and permitted here, so it never matches"),
                     "remove the permit, or limit it to another rule with `for=`",
                 ));

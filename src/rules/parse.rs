@@ -627,11 +627,13 @@ impl LineParser<'_> {
         };
         if !allow && attrs.categories.is_empty() {
             if defaults.broken {
-                // The broken section header above was reported; its rules go with it.
+                // The broken section header above was reported; the rule is still checked
+                // for its own problems (the file is refused either way).
+                attrs.categories = Categories::only(Category::Profanity);
+            } else {
+                self.error(term_column, "this term has no category; add `category=...` or put it under a section such as `[profanity]`");
                 return;
             }
-            self.error(term_column, "this term has no category; add `category=...` or put it under a section such as `[profanity]`");
-            return;
         }
         let kind = if allow {
             EntryKind::Allow {
@@ -746,10 +748,12 @@ impl LineParser<'_> {
         let column = self.column_of(open);
         if attrs.categories.is_empty() {
             if defaults.broken {
+                // See parse_term: checked for its own problems under a broken section.
+                attrs.categories = Categories::only(Category::Profanity);
+            } else {
+                self.error(column, "this regex has no category; add `category=...` or put it under a section such as `[profanity]`");
                 return;
             }
-            self.error(column, "this regex has no category; add `category=...` or put it under a section such as `[profanity]`");
-            return;
         }
         entries.push(Entry {
             written: format!("/{}/", &self.line[open + 1..close]),
@@ -775,20 +779,30 @@ fn did_you_mean(given: &str, candidates: &[&str]) -> Option<String> {
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Levenshtein distance over `char`s.
+/// Edit distance over `char`s counting a swap of two neighbours as one edit (optimal
+/// string alignment), so that `insluts` is one edit from `insult`s… and close to `insult`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 fn parse_date(text: &str) -> Option<Date> {
