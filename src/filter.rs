@@ -393,16 +393,8 @@ fn floor_boundary(text: &[u8], max: usize) -> usize {
 fn censor_into(text: &[u8], hits: &[Hit], out: &mut Vec<u8>) {
     out.clear();
     let mut at = 0;
-    let mut i = 0;
-    while i < hits.len() {
-        // Hits are sorted by start: merge the ones that overlap.
-        let start = hits[i].span.start.max(at);
-        let mut end = hits[i].span.end;
-        i += 1;
-        while i < hits.len() && hits[i].span.start < end {
-            end = end.max(hits[i].span.end);
-            i += 1;
-        }
+    for span in crate::verdict::merged_spans(hits.iter().map(|h| h.span)) {
+        let (start, end) = (span.start.max(at), span.end);
         if end <= start {
             continue;
         }

@@ -68,5 +68,6 @@ pub use filter::{Config, ExplainedHit, Explanation, Filter, FilterBuilder, Scrat
 pub use message::{Message, MessageKind, SenderContext};
 pub use rules::{Rule, RuleKind, RuleSet};
 pub use verdict::{
-    Action, Categories, Category, Hit, OwnedVerdict, RuleId, Severity, Span, Verdict, View,
+    merged_spans, Action, Categories, Category, Hit, MergedSpans, OwnedVerdict, RuleId, Severity,
+    Span, Verdict, View,
 };

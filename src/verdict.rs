@@ -235,6 +235,40 @@ impl Span {
     }
 }
 
+/// Merges spans sorted by start into disjoint spans, joining those that overlap; no
+/// allocation. For masking or highlighting hits, which may overlap (`motherfucker` holds
+/// `*fuck*`).
+///
+/// ```
+/// use chatguard::{merged_spans, Span};
+/// let spans = [Span { start: 0, end: 4 }, Span { start: 2, end: 6 }, Span { start: 8, end: 9 }];
+/// let merged: Vec<Span> = merged_spans(spans).collect();
+/// assert_eq!(merged, [Span { start: 0, end: 6 }, Span { start: 8, end: 9 }]);
+/// ```
+pub fn merged_spans<I: IntoIterator<Item = Span>>(spans: I) -> MergedSpans<I::IntoIter> {
+    MergedSpans {
+        spans: spans.into_iter().peekable(),
+    }
+}
+
+/// The iterator of [`merged_spans`].
+#[derive(Clone, Debug)]
+pub struct MergedSpans<I: Iterator<Item = Span>> {
+    spans: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Span>> Iterator for MergedSpans<I> {
+    type Item = Span;
+
+    fn next(&mut self) -> Option<Span> {
+        let mut span = self.spans.next()?;
+        while let Some(next) = self.spans.next_if(|n| n.start < span.end) {
+            span.end = span.end.max(next.end);
+        }
+        Some(span)
+    }
+}
+
 /// Which folded view of the message a hit was found in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum View {

@@ -277,15 +277,8 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     }
     // The line with each hit (overlapping hits merged) between ⟦ ⟧.
     let mut at = 0;
-    let hits = v.hits();
-    let mut i = 0;
-    while i < hits.len() {
-        let (start, mut end) = (hits[i].span.start.max(at), hits[i].span.end);
-        i += 1;
-        while i < hits.len() && hits[i].span.start < end {
-            end = end.max(hits[i].span.end);
-            i += 1;
-        }
+    for span in chatguard::merged_spans(v.hits().iter().map(|h| h.span)) {
+        let (start, end) = (span.start.max(at), span.end);
         if end <= start {
             continue;
         }
@@ -319,14 +312,8 @@ fn highlight(text: &str, spans: &[chatguard::Span], colour: bool) -> String {
     };
     let mut out = String::new();
     let mut at = 0;
-    let mut i = 0;
-    while i < spans.len() {
-        let (start, mut end) = (spans[i].start.max(at), spans[i].end);
-        i += 1;
-        while i < spans.len() && spans[i].start < end {
-            end = end.max(spans[i].end);
-            i += 1;
-        }
+    for span in chatguard::merged_spans(spans) {
+        let (start, end) = (span.start.max(at), span.end);
         if end <= start || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
             continue;
         }
