@@ -62,9 +62,11 @@ pub mod rules;
 pub mod verdict;
 
 pub use decide::Policy;
+pub use decide::{Decision, ModelScores};
 pub use error::{Error, ErrorKind, RuleError};
-pub use filter::{Config, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
+pub use filter::{Config, Contribution, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
 pub use message::{Message, MessageKind, SenderContext};
+pub use model::Model;
 pub use rules::{Rule, RuleKind, RuleSet};
 pub use verdict::{
     Action, Categories, Category, Hit, OwnedVerdict, RuleId, Severity, Span, Verdict, View,
