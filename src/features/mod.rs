@@ -278,7 +278,8 @@ pub(crate) struct FeatureBuffers {
     pub named: [f32; N_NAMED],
     /// Sorted, merged, L2-normalized hashed entries.
     pub hashed: Vec<(u32, f32)>,
-    /// Token text, concatenated.
+    /// Token text, one space between tokens, so that every word n-gram is one contiguous
+    /// slice (hashed in one call, 4 bytes at a time).
     token_text: Vec<u8>,
     /// Token ranges in `token_text`.
     tokens: Vec<(u32, u32)>,
@@ -397,6 +398,13 @@ impl FeatureBuffers {
                 }
                 continue;
             }
+            let before = self.token_text.len();
+            if before + 2 > MAX_TOKEN_BYTES {
+                return true;
+            }
+            if !self.tokens.is_empty() {
+                self.token_text.push(b' ');
+            }
             let start = self.token_text.len();
             let base = word.as_ptr() as usize - text.as_ptr() as usize;
             let mut full = false;
@@ -413,7 +421,7 @@ impl FeatureBuffers {
                 }
             }
             if full {
-                self.token_text.truncate(start);
+                self.token_text.truncate(before);
                 return true;
             }
             #[allow(clippy::cast_possible_truncation)]
@@ -424,8 +432,11 @@ impl FeatureBuffers {
     }
 
     fn push_token(&mut self, token: &[u8]) -> bool {
-        if self.token_text.len() + token.len() > MAX_TOKEN_BYTES {
+        if self.token_text.len() + token.len() + 1 > MAX_TOKEN_BYTES {
             return false;
+        }
+        if !self.tokens.is_empty() {
+            self.token_text.push(b' ');
         }
         let start = self.token_text.len();
         self.token_text.extend_from_slice(token);
@@ -442,17 +453,15 @@ impl FeatureBuffers {
         let (lo, hi) = (usize::from(WORD_NGRAMS.0), usize::from(WORD_NGRAMS.1));
         let n = self.tokens.len();
         for i in 0..n {
-            let mut h = self.hasher.start();
-            for len in 1..=hi.min(n - i) {
-                if len > 1 {
-                    h.write(b" ");
-                }
-                let (s, e) = self.tokens[i + len - 1];
-                h.write(&self.token_text[s as usize..e as usize]);
-                if len >= lo {
-                    let slot = self.hasher.slot_of_hash(h.finish());
-                    self.hashed.push((slot.index, slot.sign));
-                }
+            let start = self.tokens[i].0 as usize;
+            for len in lo.max(1)..=hi.min(n - i) {
+                // Tokens are one space apart: the n-gram is the slice from the first token's
+                // start to the last one's end.
+                let end = self.tokens[i + len - 1].1 as usize;
+                let mut h = self.hasher.start();
+                h.write(&self.token_text[start..end]);
+                let slot = self.hasher.slot_of_hash(h.finish());
+                self.hashed.push((slot.index, slot.sign));
             }
         }
         self.hashed.sort_unstable_by_key(|&(i, _)| i);
