@@ -146,7 +146,7 @@ impl FilterBuilder {
     /// # Errors
     ///
     /// Invalid rules (every problem, with file, line and column), a size limit exceeded, or a
-    /// model built for another feature schema than [`features::schema`] (with the
+    /// model built for another feature schema than [`features::schema()`] (with the
     /// differences).
     pub fn build(&self) -> Result<Filter, Error> {
         let expected = features::schema();

@@ -1,6 +1,6 @@
 //! Features: the fixed, named feature vector and the hashed n-gram block a model scores.
 //!
-//! This module holds the [`schema`] (names, order and hashing parameters, with a fingerprint
+//! This module holds the [`schema`](mod@schema) (names, order and hashing parameters, with a fingerprint
 //! a model file is checked against), the [`hashing`] rules shared with scikit-learn, and the
 //! extractor that fills a feature row from a message, its folded views and its rule hits.
 //!
@@ -19,7 +19,7 @@
 //! | `distinct_char_ratio` | distinct characters / characters |
 //! | `urls_log`, `mentions_log`, `emoji_log` | `ln(1 + n)` of links, `@name`s, emoji |
 //! | `exclamations_log`, `currency_log` | `ln(1 + n)` of `!` and of `$ £ € ¥` |
-//! | `fold_*` | `ln(1 + n)` of each [`FoldStats`](crate::fold::FoldStats) count |
+//! | `fold_*` | `ln(1 + n)` of each [`crate::fold::FoldStats`] count |
 //! | `hits_<category>_log` | `ln(1 + n)` of rule hits of each category |
 //! | `hit_severity` | highest hit severity: 0, 1/3, 2/3, 1 |
 //! | `hit_evasive` | 1 when a hit was found only after undoing a disguise |
@@ -38,7 +38,7 @@
 //! most twice (`freeeee` → `free`), and a token made only of digits replaced by its shape
 //! (`<n2>` for 1–2 digits, `<n4>` for 3–4, `<n5>` for more). Word n-grams are the tokens
 //! joined by one space, as scikit-learn joins them; each is hashed with
-//! [`FeatureHasher`](hashing::FeatureHasher) and the block is L2-normalized, exactly what
+//! [`hashing::FeatureHasher`] and the block is L2-normalized, exactly what
 //! `HashingVectorizer(analyzer=word_ngrams, norm="l2", alternate_sign=True)` computes from the
 //! same token list. At most [`MAX_TOKENS`] tokens are hashed.
 //!
