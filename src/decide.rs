@@ -1,22 +1,40 @@
-//! Decision: rule hits (and, when a model is loaded, its score) and the policy for the kind of
-//! message turn into an [`Action`].
+//! Decision: rule hits, model scores and the policy for the kind of message turn into an
+//! [`Action`].
 
 use crate::verdict::{Action, Category, Severity};
 
 /// When a message is reviewed or blocked, for one kind of message.
 ///
+/// Rule hits act through their severity (`review_at`, `block_at`); model scores through
+/// probability thresholds, one pair per model. A threshold of `None` never fires; a model
+/// that is not loaded never fires either.
+///
 /// ```
 /// use chatguard::{Policy, Severity, Action};
+/// use chatguard::decide::ModelScores;
 /// let p = Policy::default();
 /// assert_eq!(p.action(Severity::Mild), Action::Review);
 /// assert_eq!(p.action(Severity::Severe), Action::Block);
+/// let spam = ModelScores { spam: Some(0.99), toxicity: None };
+/// let no_hits = [Severity::None; 6];
+/// assert_eq!(p.decide(&no_hits, spam).action, Action::Block);
+/// assert!(p.decide(&no_hits, spam).spam);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Policy {
     /// The lowest hit severity that makes a message `review` (`Severity::None`: never).
     pub review_at: Severity,
     /// The lowest hit severity that makes a message `block` (`Severity::None`: never).
     pub block_at: Severity,
+    /// The spam probability from which a message is `review` (default 0.5).
+    pub spam_review_at: Option<f32>,
+    /// The spam probability from which a message is `block` (default 0.95).
+    pub spam_block_at: Option<f32>,
+    /// The toxicity probability from which a message is `review` (default 0.9).
+    pub toxicity_review_at: Option<f32>,
+    /// The toxicity probability from which a message is `block` (default: never; blocking
+    /// is left to rules a moderator can read).
+    pub toxicity_block_at: Option<f32>,
     /// A level per category (indexed by `Category as usize`), like Twitch AutoMod's: when
     /// set, it replaces `review_at` and `block_at` for hits of that category.
     pub levels: [Option<Level>; 6],
@@ -61,19 +79,71 @@ impl Level {
 }
 
 impl Default for Policy {
-    /// Any listed term makes a line at least `review`; severe terms `block`.
+    /// Any listed term makes a line at least `review`, severe terms `block`; spam from 0.5
+    /// is reviewed and from 0.95 blocked; toxicity from 0.9 is reviewed.
     fn default() -> Self {
         Policy {
             review_at: Severity::Mild,
             block_at: Severity::Severe,
             levels: [None; 6],
+            spam_review_at: Some(0.5),
+            spam_block_at: Some(0.95),
+            toxicity_review_at: Some(0.9),
+            toxicity_block_at: None,
         }
     }
 }
 
+/// The probabilities the loaded models gave a message; `None` for a model not loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ModelScores {
+    /// Probability that the message is spam.
+    pub spam: Option<f32>,
+    /// Probability that the message is toxic.
+    pub toxicity: Option<f32>,
+}
+
+impl ModelScores {
+    /// The highest score of any model, `0.0` without models: what
+    /// [`Verdict::score`](crate::Verdict::score) reports.
+    #[must_use]
+    pub fn max(&self) -> f32 {
+        self.spam.unwrap_or(0.0).max(self.toxicity.unwrap_or(0.0))
+    }
+}
+
+/// What [`Policy::decide`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The action.
+    pub action: Action,
+    /// The action the spam model alone asks for (`Allow` when it does not fire).
+    pub spam_action: Action,
+    /// Whether the spam model fired (reached `spam_review_at` or `spam_block_at`).
+    pub spam: bool,
+    /// Whether the toxicity model fired.
+    pub toxic: bool,
+}
+
+/// The action for a score against a pair of thresholds.
+fn score_action(score: Option<f32>, review_at: Option<f32>, block_at: Option<f32>) -> Action {
+    let Some(score) = score else {
+        return Action::Allow;
+    };
+    let reached = |at: Option<f32>| at.is_some_and(|t| score >= t);
+    if reached(block_at) {
+        Action::Block
+    } else if reached(review_at) {
+        Action::Review
+    } else {
+        Action::Allow
+    }
+}
+
 impl Policy {
-    /// The action for a message whose hits reach `per_category[c]` in each category: the
-    /// strictest over the categories, each judged by its level if it has one.
+    /// The action for a message's rule hits, whose severity reaches `per_category[c]` in
+    /// each category: the strictest over the categories, each judged by its level if it has
+    /// one.
     ///
     /// ```
     /// use chatguard::{decide::Level, Action, Category, Policy, Severity};
@@ -82,12 +152,12 @@ impl Policy {
     /// p.levels[Category::Profanity as usize] = Level::new(0);
     /// let mut hits = [Severity::None; 6];
     /// hits[Category::Profanity as usize] = Severity::Severe;
-    /// assert_eq!(p.decide(&hits), Action::Allow); // profanity is off
+    /// assert_eq!(p.rules_action(&hits), Action::Allow); // profanity is off
     /// hits[Category::Slur as usize] = Severity::Moderate;
-    /// assert_eq!(p.decide(&hits), Action::Block);
+    /// assert_eq!(p.rules_action(&hits), Action::Block);
     /// ```
     #[must_use]
-    pub fn decide(&self, per_category: &[Severity; 6]) -> Action {
+    pub fn rules_action(&self, per_category: &[Severity; 6]) -> Action {
         Category::ALL
             .iter()
             .map(|&c| {
@@ -98,6 +168,28 @@ impl Policy {
             })
             .max()
             .unwrap_or(Action::Allow)
+    }
+
+    /// The action for a message's rule hits (severity per category, see
+    /// [`rules_action`](Self::rules_action)) and model scores: the strictest of what the
+    /// hits and each model ask for.
+    #[must_use]
+    pub fn decide(&self, per_category: &[Severity; 6], scores: ModelScores) -> Decision {
+        let spam_action = score_action(scores.spam, self.spam_review_at, self.spam_block_at);
+        let toxic_action = score_action(
+            scores.toxicity,
+            self.toxicity_review_at,
+            self.toxicity_block_at,
+        );
+        Decision {
+            action: self
+                .rules_action(per_category)
+                .max(spam_action)
+                .max(toxic_action),
+            spam_action,
+            spam: spam_action != Action::Allow,
+            toxic: toxic_action != Action::Allow,
+        }
     }
 
     /// The action for the highest severity among a message's hits.

@@ -4,13 +4,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::decide::Policy;
+use crate::decide::{ModelScores, Policy};
 use crate::error::Error;
+use crate::features::{self, FeatureBuffers, Features};
 use crate::fold::{self, FoldBuffers, Folded};
 use crate::message::{Message, MessageKind};
+use crate::model::{FeatureRow, Model};
 use crate::rules::CompileLimits;
 use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
-use crate::verdict::{Hit, OwnedVerdict, RuleId, Verdict};
+use crate::verdict::{Action, Category, Hit, OwnedVerdict, RuleId, Severity, Verdict};
 
 /// Settings fixed when a [`Filter`] is built.
 ///
@@ -20,7 +22,7 @@ use crate::verdict::{Hit, OwnedVerdict, RuleId, Verdict};
 /// let filter = chatguard::FilterBuilder::new().config(config).default_rules().build().unwrap();
 /// assert_eq!(filter.config().max_message_bytes, 1024);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Config {
     /// Messages longer than this are judged on a prefix of this many bytes and marked
@@ -68,6 +70,8 @@ impl Default for Config {
 pub struct FilterBuilder {
     config: Config,
     rules: RuleSet,
+    spam: Option<Model>,
+    toxicity: Option<Model>,
 }
 
 impl FilterBuilder {
@@ -101,13 +105,66 @@ impl FilterBuilder {
         self.rules(rules)
     }
 
+    /// Scores every message with a spam model (replacing any set before). Its probability
+    /// is compared with the policy's `spam_review_at` / `spam_block_at`; when it reaches
+    /// either, the verdict gets [`Category::Spam`].
+    ///
+    /// Load the model with [`features::loader`] so that it is checked against the features
+    /// this version computes, golden texts included; [`build`](Self::build) checks the schema
+    /// again.
+    pub fn spam_model(&mut self, model: Model) -> &mut FilterBuilder {
+        self.spam = Some(model);
+        self
+    }
+
+    /// Scores every message with a toxicity model (replacing any set before); its
+    /// probability is compared with the policy's `toxicity_review_at` / `toxicity_block_at`.
+    pub fn toxicity_model(&mut self, model: Model) -> &mut FilterBuilder {
+        self.toxicity = Some(model);
+        self
+    }
+
+    /// Adds the embedded default spam and toxicity models ([`Filter::DEFAULT_SPAM_MODEL`],
+    /// [`Filter::DEFAULT_TOXICITY_MODEL`]), trained by `tools/train_default_models.py`.
+    ///
+    /// # Panics
+    ///
+    /// Never: the embedded models are checked by the test suite.
+    pub fn default_models(&mut self) -> &mut FilterBuilder {
+        let loader = features::loader();
+        let spam = loader
+            .load_slice("models/spam.json", Filter::DEFAULT_SPAM_MODEL)
+            .expect("the embedded spam model is valid");
+        let toxicity = loader
+            .load_slice("models/toxicity.json", Filter::DEFAULT_TOXICITY_MODEL)
+            .expect("the embedded toxicity model is valid");
+        self.spam_model(spam).toxicity_model(toxicity)
+    }
+
     /// Compiles the rules and builds the filter. All validation, size limits and allocation
     /// happen here.
     ///
     /// # Errors
     ///
-    /// Invalid rules (every problem, with file, line and column), or a size limit exceeded.
+    /// Invalid rules (every problem, with file, line and column), a size limit exceeded, or a
+    /// model built for another feature schema than [`features::schema()`] (with the
+    /// differences).
     pub fn build(&self) -> Result<Filter, Error> {
+        let expected = features::schema();
+        for (slot, model) in [("spam", &self.spam), ("toxicity", &self.toxicity)] {
+            if let Some(model) = model {
+                let diff = expected.diff(model.schema());
+                if !diff.is_empty() {
+                    return Err(Error::config(format!(
+                        "the {slot} model{} was built for another feature schema than this \
+                         version of chatguard computes (fingerprint {}, expected {}): {diff}",
+                        model.name().map(|n| format!(" {n:?}")).unwrap_or_default(),
+                        model.schema().fingerprint(),
+                        expected.fingerprint()
+                    )));
+                }
+            }
+        }
         let mut config = self.config.clone();
         self.rules.apply_policies(&mut config);
         if config.max_message_bytes == 0 || config.max_message_bytes > (1 << 30) {
@@ -136,6 +193,8 @@ impl FilterBuilder {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 config,
                 matcher,
+                spam: self.spam.clone(),
+                toxicity: self.toxicity.clone(),
                 pool: Mutex::new(Vec::new()),
             }),
         })
@@ -166,6 +225,8 @@ struct Inner {
     id: u64,
     config: Config,
     matcher: Matcher,
+    spam: Option<Model>,
+    toxicity: Option<Model>,
     /// Scratch spaces for the allocating convenience calls.
     pool: Mutex<Vec<Scratch>>,
 }
@@ -177,6 +238,7 @@ pub struct Scratch {
     filter_id: u64,
     fold: FoldBuffers,
     matches: MatchBuffers,
+    features: FeatureBuffers,
 }
 
 impl Scratch {
@@ -188,11 +250,51 @@ impl Scratch {
             filter_id: inner.id,
             fold: FoldBuffers::new(inner.config.max_message_bytes),
             matches: MatchBuffers::new(&inner.matcher, inner.config.max_hits),
+            features: FeatureBuffers::new(),
         }
     }
 }
 
 impl Filter {
+    /// The embedded default spam model file (`models/spam.json`).
+    pub const DEFAULT_SPAM_MODEL: &'static [u8] = include_bytes!("../models/spam.json");
+
+    /// The embedded default toxicity model file (`models/toxicity.json`).
+    pub const DEFAULT_TOXICITY_MODEL: &'static [u8] = include_bytes!("../models/toxicity.json");
+
+    /// A filter with the embedded default English rules, the default spam and toxicity
+    /// models and the default config: what `chatguard scan` uses without flags.
+    ///
+    /// ```
+    /// use chatguard::{Category, Filter, Message};
+    /// let filter = Filter::default_english_with_models().unwrap();
+    /// let v = filter.check(&Message::new("FREE robux!!! follow me and visit www.free-robux.xyz to claim"));
+    /// assert!(v.categories().contains(Category::Spam));
+    /// assert!(v.score() > 0.5);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Never in practice: the embedded rules and models are checked by the test suite.
+    pub fn default_english_with_models() -> Result<Filter, Error> {
+        FilterBuilder::new()
+            .rules(RuleSet::default_english()?)
+            .default_models()
+            .build()
+    }
+
+    /// The spam model, if one is loaded.
+    #[must_use]
+    pub fn spam_model(&self) -> Option<&Model> {
+        self.inner.spam.as_ref()
+    }
+
+    /// The toxicity model, if one is loaded.
+    #[must_use]
+    pub fn toxicity_model(&self) -> Option<&Model> {
+        self.inner.toxicity.as_ref()
+    }
+
     /// A filter with the embedded default English rules and the default config.
     ///
     /// # Errors
@@ -240,40 +342,144 @@ impl Filter {
 
     /// Checks a message. Allocates nothing once `scratch` has been used (a scratch made for
     /// another filter is rebuilt once).
+    ///
+    /// Features are computed only when a model is loaded. [`Verdict::score`] is the highest
+    /// probability of any loaded model and [`Verdict::scores`] each one's; a spam model that
+    /// reaches the policy's thresholds adds [`Category::Spam`] (mild when it asks for review,
+    /// moderate when it asks for a block, in [`Verdict::severity_of`]).
     pub fn check_with<'s>(&self, scratch: &'s mut Scratch, message: &Message<'_>) -> Verdict<'s> {
-        if scratch.filter_id != self.inner.id {
-            *scratch = Scratch::new(self);
-        }
-        let config = &self.inner.config;
-        let text = message.text();
-        let oversized = text.len() > config.max_message_bytes;
-        let text = if oversized {
-            &text[..floor_boundary(text, config.max_message_bytes)]
-        } else {
-            text
-        };
-        scratch
-            .fold
-            .fold_views(text, self.inner.matcher.needs_plain());
+        let oversized = self.fold_and_match(scratch, message);
+        let inner = &*self.inner;
         let kind = message.message_kind();
-        self.inner
-            .matcher
-            .find(&scratch.fold, kind, &mut scratch.matches);
-        let m = &scratch.matches;
-        let policy = match kind {
-            MessageKind::Chat => &config.chat,
-            MessageKind::Whisper => &config.whisper,
+        let scores = if inner.spam.is_some() || inner.toxicity.is_some() {
+            self.extract(scratch, message, oversized);
+            let row = FeatureRow::new(&scratch.features.named, &scratch.features.hashed);
+            // f32 is plenty for a probability a threshold is compared with.
+            #[allow(clippy::cast_possible_truncation)]
+            let score = |m: &Model| m.predict_proba(row) as f32;
+            ModelScores {
+                spam: inner.spam.as_ref().map(score),
+                toxicity: inner.toxicity.as_ref().map(score),
+            }
+        } else {
+            ModelScores::default()
         };
+        let m = &scratch.matches;
+        let decision = self.policy(kind).decide(&m.per_category, scores);
+        let mut categories = m.categories;
+        let mut per_category = m.per_category;
+        if decision.spam {
+            categories.insert(Category::Spam);
+            let severity = if decision.spam_action == Action::Block {
+                Severity::Moderate
+            } else {
+                Severity::Mild
+            };
+            let slot = &mut per_category[Category::Spam as usize];
+            *slot = (*slot).max(severity);
+        }
         Verdict {
-            action: policy.decide(&m.per_category),
-            categories: m.categories,
+            action: decision.action,
+            categories,
             severity: m.severity,
-            per_category: m.per_category,
-            score: 0.0,
+            per_category,
+            score: scores.max(),
+            scores,
             hits: &m.hits,
             hits_dropped: m.dropped,
             oversized: oversized || scratch.fold.truncated,
             evasive: m.evasive,
+        }
+    }
+
+    fn policy(&self, kind: MessageKind) -> &Policy {
+        match kind {
+            MessageKind::Chat => &self.inner.config.chat,
+            MessageKind::Whisper => &self.inner.config.whisper,
+        }
+    }
+
+    /// Folds the message (its prefix when oversized) and matches the rules into `scratch`.
+    /// Returns whether the message was oversized.
+    fn fold_and_match(&self, scratch: &mut Scratch, message: &Message<'_>) -> bool {
+        if scratch.filter_id != self.inner.id {
+            *scratch = Scratch::new(self);
+        }
+        let text = self.judged_text(message);
+        scratch
+            .fold
+            .fold_views(text, self.inner.matcher.needs_plain());
+        self.inner
+            .matcher
+            .find(&scratch.fold, message.message_kind(), &mut scratch.matches);
+        text.len() < message.text().len()
+    }
+
+    fn judged_text<'m>(&self, message: &Message<'m>) -> &'m [u8] {
+        let max = self.inner.config.max_message_bytes;
+        let text = message.text();
+        if text.len() > max {
+            &text[..floor_boundary(text, max)]
+        } else {
+            text
+        }
+    }
+
+    /// Computes the features of a message already folded and matched into `scratch`.
+    fn extract(&self, scratch: &mut Scratch, message: &Message<'_>, oversized: bool) {
+        let m = &scratch.matches;
+        let cx = features::Context {
+            hits: &m.hits,
+            severity: m.severity,
+            evasive: m.evasive,
+            kind: message.message_kind(),
+            sender: message.sender_context(),
+            oversized: oversized || scratch.fold.truncated,
+        };
+        scratch
+            .features
+            .extract(self.judged_text(message), &scratch.fold, &cx);
+    }
+
+    /// Computes the features of a message (whether or not a model is loaded) into `scratch`
+    /// and returns them as a model input. Allocates nothing once `scratch` has been used.
+    ///
+    /// ```
+    /// use chatguard::{Filter, Message};
+    /// let filter = Filter::default_english().unwrap();
+    /// let mut scratch = filter.scratch();
+    /// let row = filter.features_with(&mut scratch, &Message::new("hello there"));
+    /// assert_eq!(row.dense.len(), chatguard::features::NAMES.len());
+    /// assert_eq!(row.hashed.len(), 3); // "hello", "there", "hello there"
+    /// ```
+    pub fn features_with<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+    ) -> FeatureRow<'s> {
+        let oversized = self.fold_and_match(scratch, message);
+        self.extract(scratch, message, oversized);
+        FeatureRow::new(&scratch.features.named, &scratch.features.hashed)
+    }
+
+    /// The features of a message, owned, with the tokens they were hashed from (for tools;
+    /// allocates).
+    #[must_use]
+    pub fn features(&self, message: &Message<'_>) -> Features {
+        self.with_scratch(|filter, scratch| filter.features_with_scratch(scratch, message))
+    }
+
+    pub(crate) fn features_with_scratch(
+        &self,
+        scratch: &mut Scratch,
+        message: &Message<'_>,
+    ) -> Features {
+        self.features_with(scratch, message);
+        let f = &scratch.features;
+        Features {
+            named: f.named.to_vec(),
+            hashed: f.hashed.clone(),
+            tokens: f.tokens().map(str::to_owned).collect(),
         }
     }
 
@@ -325,8 +531,9 @@ impl Filter {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Explains the verdict on a message: folded views, each hit with its rule, and the
-    /// reason for the action. For tools; allocates.
+    /// Explains the verdict on a message: folded views, each hit with its rule, the model
+    /// scores with the features that weighed most, and the reason for the action. For tools;
+    /// allocates.
     #[must_use]
     pub fn explain(&self, message: &Message<'_>) -> Explanation {
         let verdict = self.check(message);
@@ -340,30 +547,130 @@ impl Filter {
                 matched: String::from_utf8_lossy(&message.text()[h.span.range()]).into_owned(),
             })
             .collect::<Vec<_>>();
-        let policy = match message.message_kind() {
-            MessageKind::Chat => &self.inner.config.chat,
-            MessageKind::Whisper => &self.inner.config.whisper,
-        };
-        let reason = match hits.iter().max_by_key(|h| h.hit.severity) {
-            None => "no rule matched".to_owned(),
-            Some(worst) => format!(
+        let policy = self.policy(message.message_kind());
+        let mut reasons = Vec::new();
+        if let Some(worst) = hits.iter().max_by_key(|h| h.hit.severity) {
+            reasons.push(format!(
                 "{} hit of `{}` ({}:{}) reaches {} for {} messages (review at {}, block at {})",
                 worst.hit.severity,
                 worst.rule.pattern(),
                 worst.rule.file(),
                 worst.rule.line(),
-                verdict.action(),
+                policy.action(worst.hit.severity),
                 message.message_kind().name(),
                 policy.review_at,
                 policy.block_at
+            ));
+        }
+        let scores = verdict.scores();
+        let threshold = |t: Option<f32>| t.map_or_else(|| "never".to_owned(), |t| t.to_string());
+        for (name, score, review, block) in [
+            (
+                "spam",
+                scores.spam,
+                policy.spam_review_at,
+                policy.spam_block_at,
             ),
-        };
+            (
+                "toxicity",
+                scores.toxicity,
+                policy.toxicity_review_at,
+                policy.toxicity_block_at,
+            ),
+        ] {
+            if let Some(score) = score {
+                reasons.push(format!(
+                    "{name} model score {score:.4} (review at {}, block at {})",
+                    threshold(review),
+                    threshold(block)
+                ));
+            }
+        }
+        if hits.is_empty() {
+            reasons.insert(0, "no rule matched".to_owned());
+        }
+        let (features, contributions) =
+            if self.inner.spam.is_some() || self.inner.toxicity.is_some() {
+                let features = self.features(message);
+                let contributions = self.contributions(&features);
+                (Some(features), contributions)
+            } else {
+                (None, Vec::new())
+            };
         Explanation {
             folded: fold::fold(&text),
             hits,
+            reason: reasons.join("; "),
             verdict,
-            reason,
+            features,
+            contributions,
         }
+    }
+
+    /// The largest terms `weight × value` of each linear model for `features`.
+    fn contributions(&self, features: &Features) -> Vec<Contribution> {
+        const SHOWN: usize = 12;
+        let n_named = features::NAMES.len();
+        // Which n-grams landed in each hashed column.
+        let slots = features::hashing::FeatureHasher::new(0, features::HASH_BITS, true);
+        let mut ngrams: std::collections::HashMap<u32, Vec<String>> =
+            std::collections::HashMap::new();
+        let (lo, hi) = features::WORD_NGRAMS;
+        for i in 0..features.tokens.len() {
+            for n in usize::from(lo)..=usize::from(hi) {
+                if let Some(words) = features.tokens.get(i..i + n) {
+                    let ngram = words.join(" ");
+                    ngrams
+                        .entry(slots.slot(&ngram).index)
+                        .or_default()
+                        .push(ngram);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (model_name, model) in [
+            ("spam", &self.inner.spam),
+            ("toxicity", &self.inner.toxicity),
+        ] {
+            let Some(model) = model else { continue };
+            let mut terms: Vec<Contribution> = Vec::new();
+            let named = features.named.iter().enumerate().map(|(j, &x)| (j, x));
+            let hashed = features
+                .hashed
+                .iter()
+                .map(|&(i, x)| (n_named + i as usize, x));
+            for (j, x) in named.chain(hashed) {
+                if x == 0.0 {
+                    continue;
+                }
+                let Some(weight) = model.linear_weight(j) else {
+                    break;
+                };
+                if weight == 0.0 {
+                    continue;
+                }
+                let feature = if j < n_named {
+                    features::NAMES[j].to_owned()
+                } else {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let index = (j - n_named) as u32;
+                    match ngrams.get(&index) {
+                        Some(list) => format!("{:?}", list.join(" | ")),
+                        None => format!("hashed[{index}]"),
+                    }
+                };
+                terms.push(Contribution {
+                    model: model_name,
+                    feature,
+                    value: x,
+                    weight,
+                });
+            }
+            terms.sort_by(|a, b| b.amount().abs().total_cmp(&a.amount().abs()));
+            terms.truncate(SHOWN);
+            out.extend(terms);
+        }
+        out
     }
 }
 
@@ -426,8 +733,33 @@ pub struct Explanation {
     pub hits: Vec<ExplainedHit>,
     /// The verdict.
     pub verdict: OwnedVerdict,
-    /// One sentence on why the action was chosen.
+    /// Why the action was chosen: the worst hit and each model's score.
     pub reason: String,
+    /// The features, when a model is loaded.
+    pub features: Option<Features>,
+    /// The features that weighed most in each linear model's score, largest first.
+    pub contributions: Vec<Contribution>,
+}
+
+/// One term of a linear model's score; see [`Explanation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contribution {
+    /// Which model: `spam` or `toxicity`.
+    pub model: &'static str,
+    /// The feature: a name from [`features::NAMES`], or the n-grams hashed into a column.
+    pub feature: String,
+    /// The feature's value.
+    pub value: f32,
+    /// The model's weight for it.
+    pub weight: f64,
+}
+
+impl Contribution {
+    /// `weight × value`: how much the feature moved the log-odds.
+    #[must_use]
+    pub fn amount(&self) -> f64 {
+        self.weight * f64::from(self.value)
+    }
 }
 
 /// A hit with its rule; see [`Explanation`].

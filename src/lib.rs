@@ -63,9 +63,11 @@ pub mod rules;
 pub mod verdict;
 
 pub use decide::Policy;
+pub use decide::{Decision, ModelScores};
 pub use error::{Error, ErrorKind, RuleError};
-pub use filter::{Config, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
+pub use filter::{Config, Contribution, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
 pub use message::{Message, MessageKind, SenderContext};
+pub use model::Model;
 pub use rules::{Rule, RuleKind, RuleSet};
 pub use verdict::{
     merged_spans, Action, Categories, Category, Hit, MergedSpans, OwnedVerdict, RuleId, Severity,

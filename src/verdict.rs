@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::decide::ModelScores;
+
 /// What a rule is about. A rule may belong to several categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -331,6 +333,7 @@ pub struct Verdict<'s> {
     pub(crate) severity: Severity,
     pub(crate) per_category: [Severity; 6],
     pub(crate) score: f32,
+    pub(crate) scores: ModelScores,
     pub(crate) hits: &'s [Hit],
     pub(crate) hits_dropped: u32,
     pub(crate) oversized: bool,
@@ -368,10 +371,18 @@ impl<'s> Verdict<'s> {
         self.per_category[category as usize]
     }
 
-    /// The model score in `0.0..=1.0`; `0.0` when the filter has no model.
+    /// The highest probability any loaded model gave the message (spam or toxicity), in
+    /// `0.0..=1.0`; `0.0` when the filter has no model. See [`scores`](Self::scores) for
+    /// each model's.
     #[must_use]
     pub fn score(&self) -> f32 {
         self.score
+    }
+
+    /// The probability each loaded model gave the message.
+    #[must_use]
+    pub fn scores(&self) -> ModelScores {
+        self.scores
     }
 
     /// The hits, in order of their start in the original text.
@@ -410,6 +421,7 @@ impl<'s> Verdict<'s> {
             severity: self.severity,
             per_category: self.per_category,
             score: self.score,
+            scores: self.scores,
             hits: self.hits.to_vec(),
             hits_dropped: self.hits_dropped,
             oversized: self.oversized,
@@ -426,6 +438,7 @@ pub struct OwnedVerdict {
     severity: Severity,
     per_category: [Severity; 6],
     score: f32,
+    scores: ModelScores,
     hits: Vec<Hit>,
     hits_dropped: u32,
     oversized: bool,
@@ -442,6 +455,7 @@ impl OwnedVerdict {
             severity: self.severity,
             per_category: self.per_category,
             score: self.score,
+            scores: self.scores,
             hits: &self.hits,
             hits_dropped: self.hits_dropped,
             oversized: self.oversized,
@@ -473,10 +487,16 @@ impl OwnedVerdict {
         self.severity
     }
 
-    /// The model score in `0.0..=1.0`.
+    /// The highest model probability in `0.0..=1.0` (see [`Verdict::score`]).
     #[must_use]
     pub fn score(&self) -> f32 {
         self.score
+    }
+
+    /// The probability each loaded model gave the message.
+    #[must_use]
+    pub fn scores(&self) -> ModelScores {
+        self.scores
     }
 
     /// The hits, in order of their start in the original text.

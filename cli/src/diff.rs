@@ -34,6 +34,8 @@ pub(crate) struct DiffArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    #[command(flatten)]
+    models: crate::features::ModelArgs,
 }
 
 /// One line's verdict, reduced to what a diff compares.
@@ -86,8 +88,8 @@ fn rules_of(filter: &Filter, line: &[u8], kind: MessageKind) -> String {
 }
 
 pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode> {
-    let old = crate::build_filter(Some(&args.old))?;
-    let new = crate::build_filter(Some(&args.new))?;
+    let old = crate::build_filter(Some(&args.old), &args.models)?;
+    let new = crate::build_filter(Some(&args.new), &args.models)?;
     let data = std::fs::read(&args.corpus)
         .with_context(|| format!("cannot read {}", args.corpus.display()))?;
     let lines: Vec<&[u8]> = crate::lines(&data).collect();

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use chatguard::{Category, Filter, Message, MessageKind};
 
+use crate::features::ModelArgs;
 use crate::Kind;
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +59,109 @@ pub(crate) struct EvalArgs {
     /// A rules directory instead of the embedded default English rules.
     #[arg(long)]
     pub(crate) rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) models: ModelArgs,
+    /// Model-score thresholds to sweep (comma-separated): precision, recall, F1 and MCC of
+    /// each model alone and of rules or model, at each.
+    #[arg(
+        long,
+        default_value = "0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99"
+    )]
+    sweep: String,
+}
+
+/// Precision, recall, F1 and MCC of a confusion matrix (NaN where undefined).
+#[derive(Clone, Copy, Default)]
+struct Confusion {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    tn: usize,
+}
+
+impl Confusion {
+    fn add(&mut self, positive: bool, flagged: bool) {
+        match (positive, flagged) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fn_ += 1,
+            (false, true) => self.fp += 1,
+            (false, false) => self.tn += 1,
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn metrics(&self) -> (f64, f64, f64, f64) {
+        let (tp, fp, fn_, tn) = (
+            self.tp as f64,
+            self.fp as f64,
+            self.fn_ as f64,
+            self.tn as f64,
+        );
+        let precision = tp / (tp + fp);
+        let recall = tp / (tp + fn_);
+        let f1 = 2.0 * precision * recall / (precision + recall);
+        let d = ((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_)).sqrt();
+        let mcc = if d == 0.0 {
+            f64::NAN
+        } else {
+            (tp * tn - fp * fn_) / d
+        };
+        (precision, recall, f1, mcc)
+    }
+}
+
+/// Prints the threshold sweep of one model's scores.
+fn sweep(
+    name: &str,
+    thresholds: &[f32],
+    rows: &[Row],
+    results: &[(bool, Option<f32>, Option<f32>)],
+    rules_flagged: &[bool],
+    model: usize,
+) {
+    println!("\n{name} model threshold sweep (model alone | rules or model):");
+    println!(
+        "  {:>9}  {:>9} {:>9} {:>9} {:>9}  | {:>9} {:>9} {:>9} {:>9}",
+        "threshold", "precision", "recall", "f1", "mcc", "precision", "recall", "f1", "mcc"
+    );
+    let mut categories: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for &t in thresholds {
+        let (mut alone, mut combined) = (Confusion::default(), Confusion::default());
+        for ((row, r), &rules) in rows.iter().zip(results).zip(rules_flagged) {
+            let score = if model == 0 { r.1 } else { r.2 };
+            let fired = score.is_some_and(|s| s >= t);
+            alone.add(row.positive, fired);
+            combined.add(row.positive, fired || rules);
+            if let (true, Some(c)) = (row.positive, row.category.as_deref()) {
+                let list = categories.entry(c).or_default();
+                if list.len() < thresholds.len() {
+                    list.resize(thresholds.len(), (0, 0));
+                }
+                let k = thresholds.iter().position(|&x| x == t).unwrap_or(0);
+                list[k].0 += 1;
+                list[k].1 += usize::from(fired || rules);
+            }
+        }
+        let (p, r, f, m) = alone.metrics();
+        let (cp, cr, cf, cm) = combined.metrics();
+        println!(
+            "  {t:>9.2}  {p:>9.4} {r:>9.4} {f:>9.4} {m:>9.4}  | {cp:>9.4} {cr:>9.4} {cf:>9.4} {cm:>9.4}"
+        );
+    }
+    if !categories.is_empty() {
+        println!("  recall of rules or model per category, at each threshold:");
+        for (c, list) in &categories {
+            let cells: Vec<String> = list
+                .iter()
+                .map(|&(n, caught)| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let r = caught as f64 / n.max(1) as f64;
+                    format!("{r:.3}")
+                })
+                .collect();
+            println!("  {c:<12} {}", cells.join(" "));
+        }
+    }
 }
 
 struct Row {
@@ -201,6 +305,8 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
     let mut per_category: Vec<([chatguard::Severity; 6], chatguard::Categories)> =
         Vec::with_capacity(rows.len());
     let mut false_alarms = Vec::new();
+    let mut scores: Vec<(bool, Option<f32>, Option<f32>)> = Vec::with_capacity(rows.len());
+    let mut rules_flagged: Vec<bool> = Vec::with_capacity(rows.len());
     for row in &rows {
         let v = filter.check_with(&mut scratch, &Message::new(&row.text).kind(kind));
         let flagged = v.flagged();
@@ -213,6 +319,16 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
                 chatguard::Categories::NONE
             },
         ));
+        let s = v.scores();
+        scores.push((row.positive, s.spam, s.toxicity));
+        let policy = match kind {
+            MessageKind::Chat => &filter.config().chat,
+            MessageKind::Whisper => &filter.config().whisper,
+        };
+        rules_flagged.push(
+            policy.rules_action(&Category::ALL.map(|c| v.severity_of(c)))
+                != chatguard::Action::Allow,
+        );
         match (row.positive, flagged) {
             (true, true) => tp += 1,
             (true, false) => {
@@ -331,6 +447,27 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             caught_plain.len(),
             ratio(caught, n)
         );
+    }
+    let thresholds: Vec<f32> = args
+        .sweep
+        .split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            t.trim()
+                .parse()
+                .map_err(|_| anyhow!("--sweep: {t:?} is not a number"))
+        })
+        .collect::<Result<_>>()?;
+    for (k, (name, loaded)) in [
+        ("spam", filter.spam_model().is_some()),
+        ("toxicity", filter.toxicity_model().is_some()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if loaded {
+            sweep(name, &thresholds, &rows, &scores, &rules_flagged, k);
+        }
     }
     if args.show > 0 {
         for (title, list) in [

@@ -13,9 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod diff;
 mod eval;
+mod features;
 mod report;
 use diff::DiffArgs;
 use eval::EvalArgs;
+use features::{FeaturesArgs, ModelArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,8 +45,11 @@ enum Command {
         /// A rules directory instead of the embedded default English rules.
         #[arg(long)]
         rules: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
     },
-    /// Show how one message is folded, which rules hit it and why it gets its action.
+    /// Show how one message is folded, which rules hit it, the model scores with the
+    /// features that weighed most, and why it gets its action.
     Explain {
         /// The message.
         message: String,
@@ -54,6 +59,17 @@ enum Command {
         /// A rules directory instead of the embedded default English rules.
         #[arg(long)]
         rules: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Write the features of labelled messages as svmlight (for training in Python), with
+    /// `schema.json` beside it.
+    Features(Box<FeaturesArgs>),
+    /// Print the feature schema this version computes, with its fingerprint.
+    Schema {
+        /// Write the schema alone (as `chatguard features` does) to this file instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure detection on labelled data: precision, recall, F1, false-positive rate, MCC,
     /// confusion matrix, and recall per category and per group.
@@ -113,8 +129,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             kind,
             rules,
+            models,
         } => {
-            let filter = build_filter(rules.as_deref())?;
+            let filter = build_filter(rules.as_deref(), &models)?;
             scan(&filter, input.as_deref(), json, kind.into())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -122,8 +139,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             message,
             kind,
             rules,
+            models,
         } => {
-            let filter = build_filter(rules.as_deref())?;
+            let filter = build_filter(rules.as_deref(), &models)?;
             explain(&filter, &message, kind.into());
             Ok(ExitCode::SUCCESS)
         }
@@ -135,18 +153,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => watch(&dir, interval_ms, events),
         Command::Diff(args) => diff::run(&args),
         Command::Eval(args) => {
-            let filter = build_filter(args.rules.as_deref())?;
+            let filter = build_filter(args.rules.as_deref(), &args.models)?;
             eval::run(&filter, &args)
         }
+        Command::Features(args) => features::run(&args),
+        Command::Schema { out } => features::schema(out.as_deref()),
     }
 }
 
-pub(crate) fn build_filter(rules: Option<&Path>) -> Result<Filter> {
+/// The filter the flags ask for: the rules directory or the default rules, and the
+/// `--model` files, the default models, or none (`--no-models`).
+pub(crate) fn build_filter(rules: Option<&Path>, models: &ModelArgs) -> Result<Filter> {
     let mut builder = FilterBuilder::new();
     match rules {
         Some(dir) => builder.rules(RuleSet::from_dir(dir).map_err(anyhow::Error::msg)?),
         None => builder.default_rules(),
     };
+    models.apply(&mut builder)?;
     builder.build().map_err(anyhow::Error::msg)
 }
 
@@ -362,6 +385,24 @@ fn explain(filter: &Filter, message: &str, kind: MessageKind) {
             h.hit.view.name()
         );
     }
+    if let Some(f) = &e.features {
+        println!("tokens:    {:?}", f.tokens);
+    }
+    let scores = e.verdict.scores();
+    for (name, score) in [("spam", scores.spam), ("toxicity", scores.toxicity)] {
+        if let Some(score) = score {
+            println!("score:     {name} {score:.4}");
+            for c in e.contributions.iter().filter(|c| c.model == name) {
+                println!(
+                    "           {:+.4} = {:+.4} × {:<8} {}",
+                    c.amount(),
+                    c.weight,
+                    c.value,
+                    c.feature
+                );
+            }
+        }
+    }
     println!("action:    {} — {}", e.verdict.action(), e.reason);
 }
 
@@ -417,7 +458,12 @@ fn lint(dir: &Path) -> Result<ExitCode> {
 fn watch(dir: &Path, interval_ms: u64, events: Option<usize>) -> Result<ExitCode> {
     use chatguard::reload::{ReloadEvent, RulesWatcher, SharedFilter};
     use std::sync::Arc;
-    let filter = build_filter(Some(dir))?;
+    // Rules only: watching is about the rule files (a server adds its models in `build`).
+    let rules_only = ModelArgs {
+        model: Vec::new(),
+        no_models: true,
+    };
+    let filter = build_filter(Some(dir), &rules_only)?;
     println!(
         "watching {}: {} rules in use",
         dir.display(),

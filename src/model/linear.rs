@@ -140,6 +140,14 @@ impl Linear {
         })
     }
 
+    /// The weight of column `j` of the full vector (`named` columns come first).
+    pub(crate) fn weight(&self, j: usize) -> f64 {
+        match self.named.get(j) {
+            Some(&w) => w,
+            None => u32::try_from(j - self.named.len()).map_or(0.0, |i| self.hashed.weight(i)),
+        }
+    }
+
     /// The decision function `intercept + w · x`.
     #[inline]
     pub(crate) fn margin(&self, row: &FeatureRow<'_>) -> f64 {

@@ -338,6 +338,16 @@ impl Model {
         self.golden_summary
     }
 
+    /// The weight of column `j` of the full vector, for linear models (`None` for other
+    /// kinds): what explanations multiply a feature by.
+    #[must_use]
+    pub fn linear_weight(&self, j: usize) -> Option<f64> {
+        match &self.scorer {
+            Scorer::Linear(linear) => Some(linear.weight(j)),
+            _ => None,
+        }
+    }
+
     /// The number of trees, for tree models.
     #[must_use]
     pub fn tree_count(&self) -> Option<usize> {

@@ -1,0 +1,289 @@
+//! `chatguard features` and `chatguard schema`, and the `--model` flags: the bridge to
+//! training in Python.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chatguard::{features, FilterBuilder, Message, Model};
+
+use crate::Kind;
+
+/// Which models a command scores with.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct ModelArgs {
+    /// A chatguard model file to score with instead of the default models (repeatable, at
+    /// most one spam and one toxicity model). A file whose `name` contains `tox` is the
+    /// toxicity model; any other is the spam model.
+    #[arg(long = "model", value_name = "FILE")]
+    pub(crate) model: Vec<PathBuf>,
+    /// Rules only: no model at all.
+    #[arg(long, conflicts_with = "model")]
+    pub(crate) no_models: bool,
+}
+
+impl ModelArgs {
+    /// Adds the models the flags ask for to `builder`.
+    pub(crate) fn apply(&self, builder: &mut FilterBuilder) -> Result<()> {
+        if self.no_models {
+            return Ok(());
+        }
+        if self.model.is_empty() {
+            builder.default_models();
+            return Ok(());
+        }
+        let loader = features::loader();
+        let (mut spam, mut toxicity) = (false, false);
+        for path in &self.model {
+            let model = loader.load_path(path).map_err(anyhow::Error::msg)?;
+            if is_toxicity(&model) {
+                if std::mem::replace(&mut toxicity, true) {
+                    bail!("{}: a second toxicity model", path.display());
+                }
+                builder.toxicity_model(model);
+            } else {
+                if std::mem::replace(&mut spam, true) {
+                    bail!(
+                        "{}: a second spam model (name a toxicity model `toxicity`)",
+                        path.display()
+                    );
+                }
+                builder.spam_model(model);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_toxicity(model: &Model) -> bool {
+    model
+        .name()
+        .is_some_and(|n| n.to_ascii_lowercase().contains("tox"))
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct FeaturesArgs {
+    /// Labelled messages: `label<TAB>text` lines without a header (the SMS Spam Collection
+    /// format), or CSV/TSV with a header row (like Davidson's `labeled_data.csv`). The format
+    /// is detected from the first line.
+    input: PathBuf,
+    /// The svmlight file to write; `schema.json` is written beside it.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Also write the text of each row, one per line (line breaks inside a message become
+    /// spaces, as features see them), for golden checks.
+    #[arg(long)]
+    texts: Option<PathBuf>,
+    /// Also write the tokens of each row as JSON lines (to check hashing against Python).
+    #[arg(long)]
+    tokens: Option<PathBuf>,
+    /// The label column of a file with a header (default: `label`, else `class`).
+    #[arg(long)]
+    label_col: Option<String>,
+    /// The text column of a file with a header (default: `text`, `message`, `tweet`,
+    /// `comment_text`, else the last).
+    #[arg(long)]
+    text_col: Option<String>,
+    /// Label values written as 1 (comma-separated); every other value is 0.
+    #[arg(long, default_value = "1,spam,toxic,true,yes")]
+    positive_values: String,
+    /// Compute the features as for this kind of message.
+    #[arg(long, value_enum, default_value_t = Kind::Chat)]
+    kind: Kind,
+    /// A rules directory instead of the embedded default English rules (rule hits are
+    /// features; models trained with other rules see other features).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+struct Labelled {
+    label: bool,
+    text: String,
+}
+
+fn read_labelled(args: &FeaturesArgs) -> Result<Vec<Labelled>> {
+    let path = &args.input;
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let positives: Vec<String> = args
+        .positive_values
+        .split(',')
+        .map(|v| v.trim().to_ascii_lowercase())
+        .collect();
+    let is_positive = |v: &str| {
+        positives
+            .iter()
+            .any(|p| *p == v.trim().to_ascii_lowercase())
+    };
+    let mut rows = Vec::new();
+    // `label<TAB>text` with a short label and no header: the SMS format.
+    let sms = first.split_once('\t').is_some_and(|(label, _)| {
+        let l = label.trim().to_ascii_lowercase();
+        ["ham", "spam", "0", "1", "true", "false", "toxic", "clean"].contains(&l.as_str())
+    });
+    if sms {
+        for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            let line = String::from_utf8_lossy(line);
+            let (label, text) = line
+                .split_once('\t')
+                .ok_or_else(|| anyhow!("{}:{}: expected label<TAB>text", path.display(), i + 1))?;
+            rows.push(Labelled {
+                label: is_positive(label),
+                text: text.to_owned(),
+            });
+        }
+        return Ok(rows);
+    }
+    let delimiter = if first.contains('\t') { b'\t' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(data.as_slice());
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let label_col = match &args.label_col {
+        Some(name) => find(name),
+        None => find("label").or_else(|| find("class")),
+    }
+    .ok_or_else(|| {
+        anyhow!(
+            "{}: no label column; pass --label-col (columns: {headers:?})",
+            path.display()
+        )
+    })?;
+    let text_col = match &args.text_col {
+        Some(name) => find(name).ok_or_else(|| {
+            anyhow!(
+                "{}: no column named {name:?} (columns: {headers:?})",
+                path.display()
+            )
+        })?,
+        None => ["text", "message", "tweet", "comment_text"]
+            .iter()
+            .find_map(|n| find(n))
+            .unwrap_or(headers.len().saturating_sub(1)),
+    };
+    for (i, record) in reader.byte_records().enumerate() {
+        let record = record.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        let field =
+            |c: usize| String::from_utf8_lossy(record.get(c).unwrap_or_default()).into_owned();
+        rows.push(Labelled {
+            label: is_positive(&field(label_col)),
+            text: field(text_col),
+        });
+    }
+    Ok(rows)
+}
+
+/// A chat line has no line breaks: the ones inside a CSV field become spaces.
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", " ").replace(['\n', '\r'], " ")
+}
+
+pub(crate) fn run(args: &FeaturesArgs) -> Result<ExitCode> {
+    let rows = read_labelled(args)?;
+    let filter = crate::build_filter(
+        args.rules.as_deref(),
+        &ModelArgs {
+            no_models: true,
+            ..ModelArgs::default()
+        },
+    )?;
+    let schema = features::schema();
+    let dir = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    write_schema(&dir.join("schema.json"))?;
+    let create = |p: &Path| -> Result<BufWriter<File>> {
+        Ok(BufWriter::new(File::create(p).with_context(|| {
+            format!("cannot write {}", p.display())
+        })?))
+    };
+    let mut svm = create(&args.out)?;
+    let mut texts = args.texts.as_deref().map(create).transpose()?;
+    let mut tokens = args.tokens.as_deref().map(create).transpose()?;
+    let named = schema.hashed_offset();
+    let mut scratch = filter.scratch();
+    let mut line = String::new();
+    let mut positives = 0usize;
+    let kind = args.kind.into();
+    for row in &rows {
+        use std::fmt::Write as _;
+        let text = one_line(&row.text);
+        let message = Message::new(&text).kind(kind);
+        let features = if tokens.is_some() {
+            Some(filter.features(&message))
+        } else {
+            None
+        };
+        let row_features = filter.features_with(&mut scratch, &message);
+        line.clear();
+        line.push(if row.label { '1' } else { '0' });
+        positives += usize::from(row.label);
+        for (j, &v) in row_features.dense.iter().enumerate() {
+            if v != 0.0 {
+                let _ = write!(line, " {j}:{v}");
+            }
+        }
+        for &(i, v) in row_features.hashed {
+            if v != 0.0 {
+                let _ = write!(line, " {}:{v}", named + i as usize);
+            }
+        }
+        line.push('\n');
+        svm.write_all(line.as_bytes())?;
+        if let Some(out) = texts.as_mut() {
+            writeln!(out, "{text}")?;
+        }
+        if let (Some(out), Some(f)) = (tokens.as_mut(), features) {
+            let json = serde_json::json!({"text": text, "tokens": f.tokens, "hashed": f.hashed});
+            writeln!(out, "{json}")?;
+        }
+    }
+    svm.flush()?;
+    if let Some(mut out) = texts {
+        out.flush()?;
+    }
+    if let Some(mut out) = tokens {
+        out.flush()?;
+    }
+    eprintln!(
+        "{}: {} rows ({positives} labelled 1) -> {} (schema {} in {})",
+        args.input.display(),
+        rows.len(),
+        args.out.display(),
+        schema.fingerprint(),
+        dir.join("schema.json").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_schema(path: &Path) -> Result<()> {
+    let json = serde_json::to_string_pretty(&features::schema())?;
+    std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub(crate) fn schema(out: Option<&Path>) -> Result<ExitCode> {
+    if let Some(path) = out {
+        write_schema(path)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let schema = features::schema();
+    let doc = serde_json::json!({
+        "fingerprint": schema.fingerprint(),
+        "schema": schema,
+    });
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    Ok(ExitCode::SUCCESS)
+}

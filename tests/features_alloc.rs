@@ -1,0 +1,89 @@
+//! `check_with` with the default spam and toxicity models loaded allocates nothing after
+//! warm-up: features are written into fixed buffers in the `Scratch`.
+
+mod common;
+
+use common::corpus;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use chatguard::{Filter, Message, MessageKind, SenderContext};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only a
+// const-initialised thread-local `Cell`, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn check_with_models_allocates_nothing_after_warm_up() {
+    let mut messages = corpus::varied(3_000);
+    // Many tokens (past the hashed-token limit) and long words.
+    messages.push("word ".repeat(900));
+    messages.push("x".repeat(5000));
+    messages.push("1 22 333 4444 55555 www.a.com @b 😂 ".repeat(60));
+    let filter = Filter::default_english_with_models().unwrap();
+    let mut scratch = filter.scratch();
+    let sender = SenderContext {
+        account_age_secs: Some(3600),
+        first_contact: Some(true),
+        ..SenderContext::default()
+    };
+    let check = |scratch: &mut chatguard::Scratch, m: &str, i: usize| {
+        let kind = if i % 3 == 0 {
+            MessageKind::Whisper
+        } else {
+            MessageKind::Chat
+        };
+        let v = filter.check_with(scratch, &Message::new(m).kind(kind).sender(sender));
+        assert!((0.0..=1.0).contains(&v.score()));
+        assert!(v.scores().spam.is_some() && v.scores().toxicity.is_some());
+        v.flagged()
+    };
+    for (i, m) in messages.iter().enumerate() {
+        check(&mut scratch, m, i);
+    }
+    let before = allocations();
+    let mut flagged = 0;
+    for (i, m) in messages.iter().enumerate() {
+        flagged += usize::from(check(&mut scratch, m, i));
+    }
+    assert_eq!(allocations() - before, 0, "allocations after warm-up");
+    assert!(flagged > 0);
+}
