@@ -30,7 +30,8 @@ pub struct Policy {
     pub spam_review_at: Option<f32>,
     /// The spam probability from which a message is `block` (default 0.95).
     pub spam_block_at: Option<f32>,
-    /// The toxicity probability from which a message is `review` (default 0.9).
+    /// The toxicity probability from which a message is `review` (default 0.5; the default
+    /// model's probabilities are shifted to a chat prior of 5% toxic lines).
     pub toxicity_review_at: Option<f32>,
     /// The toxicity probability from which a message is `block` (default: never; blocking
     /// is left to rules a moderator can read).
@@ -80,7 +81,7 @@ impl Level {
 
 impl Default for Policy {
     /// Any listed term makes a line at least `review`, severe terms `block`; spam from 0.5
-    /// is reviewed and from 0.95 blocked; toxicity from 0.9 is reviewed.
+    /// is reviewed and from 0.95 blocked; toxicity from 0.5 is reviewed.
     fn default() -> Self {
         Policy {
             review_at: Severity::Mild,
@@ -88,7 +89,7 @@ impl Default for Policy {
             levels: [None; 6],
             spam_review_at: Some(0.5),
             spam_block_at: Some(0.95),
-            toxicity_review_at: Some(0.9),
+            toxicity_review_at: Some(0.5),
             toxicity_block_at: None,
         }
     }
