@@ -126,3 +126,43 @@ fn policy_and_levels_per_kind() {
     assert_eq!(act("lewd", MessageKind::Whisper), Action::Block);
     assert_eq!(act("noob darn", MessageKind::Chat), Action::Review);
 }
+
+#[test]
+fn policy_lines_set_model_thresholds() {
+    let spam = "FREE robux!!! visit www.free-robux.xyz now, follow me";
+    let default = FilterBuilder::new()
+        .default_rules()
+        .default_models()
+        .build()
+        .unwrap();
+    assert_eq!(default.check(&Message::new(spam)).action(), Action::Block);
+
+    let mut rules = RuleSet::default_english().unwrap();
+    rules
+        .add_file(
+            "policy.rules",
+            "policy: chat spam_block_at=never spam_review_at=0.99\n",
+        )
+        .unwrap();
+    let relaxed = FilterBuilder::new()
+        .rules(rules)
+        .default_models()
+        .build()
+        .unwrap();
+    let v = relaxed.check(&Message::new(spam));
+    assert_eq!(v.action(), Action::Review, "score {}", v.score());
+    assert_eq!(
+        relaxed
+            .check(&Message::new(spam).kind(MessageKind::Whisper))
+            .action(),
+        Action::Block
+    );
+
+    let mut bad = RuleSet::new();
+    let errors = bad.try_add_file("p.rules", "policy: spam_review_at=1.5\n");
+    assert!(
+        errors[0].message().contains("invalid probability `1.5`"),
+        "{}",
+        errors[0]
+    );
+}

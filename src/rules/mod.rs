@@ -249,6 +249,15 @@ impl RuleSet {
                 for &(category, level) in &d.levels {
                     policy.levels[category as usize] = Some(level);
                 }
+                for &(key, bits) in &d.scores {
+                    let t = bits.map(f32::from_bits);
+                    match key {
+                        parse::ScoreKey::SpamReview => policy.spam_review_at = t,
+                        parse::ScoreKey::SpamBlock => policy.spam_block_at = t,
+                        parse::ScoreKey::ToxicityReview => policy.toxicity_review_at = t,
+                        parse::ScoreKey::ToxicityBlock => policy.toxicity_block_at = t,
+                    }
+                }
             }
         }
     }

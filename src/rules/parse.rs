@@ -111,12 +111,23 @@ pub(crate) enum EntryKind {
     Include { target: String },
 }
 
+/// Which model threshold a `policy:` line sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScoreKey {
+    SpamReview,
+    SpamBlock,
+    ToxicityReview,
+    ToxicityBlock,
+}
+
 /// A `policy:` or `level:` line: thresholds for one kind of message (or both).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PolicyDirective {
     pub kind: Option<crate::message::MessageKind>,
     pub review_at: Option<Severity>,
     pub block_at: Option<Severity>,
+    /// Model thresholds: `(key, Some(probability))`, or `None` for `never`.
+    pub scores: Vec<(ScoreKey, Option<u32>)>,
     pub levels: Vec<(Category, crate::decide::Level)>,
 }
 
@@ -351,6 +362,7 @@ impl LineParser<'_> {
             kind: None,
             review_at: None,
             block_at: None,
+            scores: Vec::new(),
             levels: Vec::new(),
         };
         let before = self.errors.len();
@@ -391,6 +403,26 @@ impl LineParser<'_> {
                         format!("invalid level `{value}`; expected 0 (off) to 4 (strictest)"),
                     ),
                 }
+            } else if let Some(score_key) = match key {
+                "spam_review_at" => Some(ScoreKey::SpamReview),
+                "spam_block_at" => Some(ScoreKey::SpamBlock),
+                "toxicity_review_at" => Some(ScoreKey::ToxicityReview),
+                "toxicity_block_at" => Some(ScoreKey::ToxicityBlock),
+                _ => None,
+            } {
+                // A probability; stored as f32 bits so that the directive stays `Eq`.
+                let threshold = match value {
+                    "never" => Some(None),
+                    v => v
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|p| (0.0..=1.0).contains(p))
+                        .map(|p| Some(p.to_bits())),
+                };
+                match threshold {
+                    Some(t) => d.scores.push((score_key, t)),
+                    None => self.error(value_column, format!("invalid probability `{value}`; expected a number from 0 to 1, or never")),
+                }
             } else {
                 let severity = if value == "never" {
                     Some(Severity::None)
@@ -412,8 +444,8 @@ impl LineParser<'_> {
                     "block_at" => d.block_at = Some(severity),
                     _ => self.error_with_hint(
                         w.column,
-                        format!("unknown policy key `{key}`; expected review_at or block_at"),
-                        did_you_mean(key, &["review_at", "block_at"]),
+                        format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at or toxicity_block_at"),
+                        did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at"]),
                     ),
                 }
             }
@@ -421,7 +453,11 @@ impl LineParser<'_> {
         if self.errors.len() > before {
             return;
         }
-        if d.review_at.is_none() && d.block_at.is_none() && d.levels.is_empty() {
+        if d.review_at.is_none()
+            && d.block_at.is_none()
+            && d.scores.is_empty()
+            && d.levels.is_empty()
+        {
             let col = self.column_of(at);
             self.error(col, format!("`{keyword}` sets nothing; expected e.g. `policy: whisper block_at=moderate` or `level: slur=4`"));
             return;
