@@ -378,77 +378,7 @@ impl LineParser<'_> {
                 };
                 continue;
             }
-            let Some((key, value)) = w.text.split_once('=') else {
-                self.error(
-                    w.column,
-                    format!("expected `key=value` here, found `{}`", w.text),
-                );
-                continue;
-            };
-            let value_column = w.column + u32::try_from(key.chars().count() + 1).unwrap_or(0);
-            if level {
-                let Some(category) = Category::from_name(key) else {
-                    let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
-                    self.error_with_hint(
-                        w.column,
-                        format!("unknown category `{key}`"),
-                        did_you_mean(key, &names),
-                    );
-                    continue;
-                };
-                match value.parse::<u8>().ok().and_then(crate::decide::Level::new) {
-                    Some(l) => d.levels.push((category, l)),
-                    None => self.error(
-                        value_column,
-                        format!("invalid level `{value}`; expected 0 (off) to 4 (strictest)"),
-                    ),
-                }
-            } else if let Some(score_key) = match key {
-                "spam_review_at" => Some(ScoreKey::SpamReview),
-                "spam_block_at" => Some(ScoreKey::SpamBlock),
-                "toxicity_review_at" => Some(ScoreKey::ToxicityReview),
-                "toxicity_block_at" => Some(ScoreKey::ToxicityBlock),
-                _ => None,
-            } {
-                // A probability; stored as f32 bits so that the directive stays `Eq`.
-                let threshold = match value {
-                    "never" => Some(None),
-                    v => v
-                        .parse::<f32>()
-                        .ok()
-                        .filter(|p| (0.0..=1.0).contains(p))
-                        .map(|p| Some(p.to_bits())),
-                };
-                match threshold {
-                    Some(t) => d.scores.push((score_key, t)),
-                    None => self.error(value_column, format!("invalid probability `{value}`; expected a number from 0 to 1, or never")),
-                }
-            } else {
-                let severity = if value == "never" {
-                    Some(Severity::None)
-                } else {
-                    Severity::from_name(value)
-                };
-                let Some(severity) = severity else {
-                    self.error_with_hint(
-                        value_column,
-                        format!(
-                            "unknown severity `{value}`; expected mild, moderate, severe or never"
-                        ),
-                        did_you_mean(value, &["mild", "moderate", "severe", "never"]),
-                    );
-                    continue;
-                };
-                match key {
-                    "review_at" => d.review_at = Some(severity),
-                    "block_at" => d.block_at = Some(severity),
-                    _ => self.error_with_hint(
-                        w.column,
-                        format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at or toxicity_block_at"),
-                        did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at"]),
-                    ),
-                }
-            }
+            self.policy_setting(w, level, &mut d);
         }
         if self.errors.len() > before {
             return;
@@ -474,6 +404,84 @@ impl LineParser<'_> {
             column,
             line_text: self.line.to_owned(),
         });
+    }
+
+    /// One `key=value` of a `policy:` or `level:` line, into `d`.
+    fn policy_setting(&mut self, w: &Word, level: bool, d: &mut PolicyDirective) {
+        let Some((key, value)) = w.text.split_once('=') else {
+            self.error(
+                w.column,
+                format!("expected `key=value` here, found `{}`", w.text),
+            );
+            return;
+        };
+        let value_column = w.column + u32::try_from(key.chars().count() + 1).unwrap_or(0);
+        if level {
+            let Some(category) = Category::from_name(key) else {
+                let names: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
+                self.error_with_hint(
+                    w.column,
+                    format!("unknown category `{key}`"),
+                    did_you_mean(key, &names),
+                );
+                return;
+            };
+            match value.parse::<u8>().ok().and_then(crate::decide::Level::new) {
+                Some(l) => d.levels.push((category, l)),
+                None => self.error(
+                    value_column,
+                    format!("invalid level `{value}`; expected 0 (off) to 4 (strictest)"),
+                ),
+            }
+        } else if let Some(score_key) = match key {
+            "spam_review_at" => Some(ScoreKey::SpamReview),
+            "spam_block_at" => Some(ScoreKey::SpamBlock),
+            "toxicity_review_at" => Some(ScoreKey::ToxicityReview),
+            "toxicity_block_at" => Some(ScoreKey::ToxicityBlock),
+            _ => None,
+        } {
+            // A probability; stored as f32 bits so that the directive stays `Eq`.
+            let threshold = match value {
+                "never" => Some(None),
+                v => v
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|p| (0.0..=1.0).contains(p))
+                    .map(|p| Some(p.to_bits())),
+            };
+            match threshold {
+                Some(t) => d.scores.push((score_key, t)),
+                None => self.error(
+                    value_column,
+                    format!(
+                        "invalid probability `{value}`; expected a number from 0 to 1, or never"
+                    ),
+                ),
+            }
+        } else {
+            let severity = if value == "never" {
+                Some(Severity::None)
+            } else {
+                Severity::from_name(value)
+            };
+            let Some(severity) = severity else {
+                self.error_with_hint(
+                    value_column,
+                    format!("unknown severity `{value}`; expected mild, moderate, severe or never"),
+                    did_you_mean(value, &["mild", "moderate", "severe", "never"]),
+                );
+                return;
+            };
+            match key {
+                "review_at" => d.review_at = Some(severity),
+                "block_at" => d.block_at = Some(severity),
+                _ => self.error_with_hint(
+                    w.column,
+                    format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at or toxicity_block_at"),
+                    did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at"]),
+                ),
+            }
+        }
     }
 
     fn parse_section(&mut self, at: usize, defaults: &mut Defaults) {
