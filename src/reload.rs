@@ -1,5 +1,5 @@
 //! Hot reload: a [`SharedFilter`] that every connection thread reads and that a reload swaps
-//! atomically, and (feature `watch`) a [`RulesWatcher`] that rebuilds it when a rules
+//! atomically, and (feature `watch`) a `RulesWatcher` that rebuilds it when a rules
 //! directory changes, keeping the old filter when the new files fail `lint`.
 //!
 //! A message is always checked entirely by one [`Filter`], old or new: a thread takes the
