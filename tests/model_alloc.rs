@@ -1,38 +1,15 @@
 //! Scoring allocates nothing: every model kind, after loading, scores rows with zero heap
 //! allocations (counted by a global allocator wrapper).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod common;
 
 use chatguard::model::{FeatureRow, Model};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::counting_alloc::allocations;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::counting_alloc::Counting = common::counting_alloc::Counting;
 
 /// Named features and hashed entries of one row.
 type Row = (Vec<f32>, Vec<(u32, f32)>);
@@ -69,14 +46,14 @@ fn scoring_does_not_allocate() {
         }
         rows.push((dense, hashed));
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut sum = 0.0;
     for model in &models {
         for (dense, hashed) in &rows {
             sum += model.predict_proba(FeatureRow::new(dense, hashed));
         }
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = allocations();
     assert!(sum > 0.0);
     assert_eq!(
         after - before,
