@@ -482,7 +482,7 @@ impl LineParser<'_> {
         };
         if let Some(i) = inner.find('*') {
             let col = column
-                + u32::try_from(written[..i].chars().count() + usize::from(leading)).unwrap_or(0);
+                + u32::try_from(inner[..i].chars().count() + usize::from(leading)).unwrap_or(0);
             self.error(
                 col,
                 format!(
