@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 #[allow(clippy::pedantic)]
 mod checks;
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target's checks.
+type Check = fn(&[u8]);
+
+const TARGETS: &[(&str, Check)] = &[
     ("fold", checks::fold),
     ("rules_parse", checks::rules_parse),
     ("model_load", checks::model_load),

@@ -43,7 +43,11 @@ fn one_mib_line_is_judged_on_a_bounded_prefix() {
     assert!(!verdict.hits().is_empty());
     assert!(verdict.hits().len() <= filter.config().max_hits);
     for hit in verdict.hits() {
-        assert!(hit.span.end <= limit, "{:?} past the judged prefix", hit.span);
+        assert!(
+            hit.span.end <= limit,
+            "{:?} past the judged prefix",
+            hit.span
+        );
     }
     // The allocating convenience call and the reusable folder are bounded the same way.
     assert!(filter.check(&Message::new(&line)).as_verdict().oversized());
@@ -152,7 +156,11 @@ fn hundred_mb_rule_file_is_refused_before_parsing() {
     let text = "fuck*\n".repeat(100_000_000 / 6);
     let mut rules = RuleSet::new();
     let errors = rules.try_add_file("huge.rules", &text);
-    assert_eq!(errors.len(), 1, "one error, not one per line: the file was not parsed");
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error, not one per line: the file was not parsed"
+    );
     let e = &errors[0];
     assert_eq!((e.line(), e.column()), (1, 1));
     assert!(e.message().contains("limit"), "{e}");
@@ -165,7 +173,10 @@ fn hundred_mb_rule_file_is_refused_before_parsing() {
     file.set_len(100_000_000).unwrap();
     let err = RuleSet::from_dir(&dir).expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::Rules);
-    assert!(err.rule_errors()[0].message().contains("not parsed"), "{err}");
+    assert!(
+        err.rule_errors()[0].message().contains("not parsed"),
+        "{err}"
+    );
 
     // A raised RuleSet limit still meets the filter's own limit (Config::max_rule_bytes).
     let mut rules = RuleSet::new();
@@ -198,7 +209,11 @@ fn tree_model(nodes: usize) -> Vec<u8> {
     )
     .unwrap();
     for i in 0..nodes {
-        out.extend_from_slice(if i == 0 { b"{\"leaf\":0}" } else { b",{\"leaf\":0}" });
+        out.extend_from_slice(if i == 0 {
+            b"{\"leaf\":0}"
+        } else {
+            b",{\"leaf\":0}"
+        });
     }
     out.extend_from_slice(b"]}}}");
     out

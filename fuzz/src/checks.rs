@@ -20,7 +20,12 @@ pub fn fold(data: &[u8]) {
     let mut folder = Folder::new(256);
     let views = folder.fold(data);
     for i in 0..views.word().len() {
-        check_span(views.word_span(i), &boundaries, data.len(), "Folder::word_span");
+        check_span(
+            views.word_span(i),
+            &boundaries,
+            data.len(),
+            "Folder::word_span",
+        );
     }
     // The folder has headroom past 256 bytes; what does not fit is cut and marked.
     let truncated = views.truncated();
@@ -40,7 +45,11 @@ pub fn fold(data: &[u8]) {
     );
     if !truncated {
         let views = folder.fold(data);
-        assert_eq!(views.word(), folded.word, "Folder and fold disagree on {text:?}");
+        assert_eq!(
+            views.word(),
+            folded.word,
+            "Folder and fold disagree on {text:?}"
+        );
         assert_eq!(views.word_collapsed(), folded.word_collapsed);
         assert_eq!(views.leet(), folded.leet);
         assert_eq!(views.joined(), folded.joined);
@@ -66,7 +75,11 @@ pub fn rules_parse(data: &[u8]) {
         assert_eq!(e.file(), "fuzz.rules");
     }
     if errors.is_empty() {
-        if let Ok(filter) = FilterBuilder::new().rules(rules).config(small_config(512)).build() {
+        if let Ok(filter) = FilterBuilder::new()
+            .rules(rules)
+            .config(small_config(512))
+            .build()
+        {
             let v = filter.check(&Message::new("fuzz the rules, what the f.u.c.k"));
             assert!(v.hits().len() <= 16);
         }
@@ -200,10 +213,8 @@ fn default_filter() -> &'static Filter {
 fn schema() -> &'static FeatureSchema {
     static SCHEMA: OnceLock<FeatureSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        serde_json::from_str(include_str!(
-            "../../fixtures/models/parity/schema.json"
-        ))
-        .expect("parity schema")
+        serde_json::from_str(include_str!("../../fixtures/models/parity/schema.json"))
+            .expect("parity schema")
     })
 }
 
