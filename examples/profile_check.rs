@@ -9,7 +9,11 @@ fn main() {
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(10);
     let text = std::fs::read_to_string(&path).expect("corpus");
     let lines: Vec<&str> = text.lines().collect();
-    let filter = chatguard::Filter::default_english().expect("default rules");
+    let filter = if std::env::var_os("RULES_ONLY").is_some() {
+        chatguard::Filter::default_english().expect("default rules")
+    } else {
+        chatguard::Filter::default_english_with_models().expect("default rules and models")
+    };
     let mut scratch = filter.scratch();
     let start = std::time::Instant::now();
     let mut flagged = 0usize;

@@ -51,7 +51,7 @@ impl Default for Config {
             chat: Policy::default(),
             whisper: Policy::default(),
             max_rules: 200_000,
-            max_rule_bytes: 16 << 20,
+            max_rule_bytes: crate::rules::DEFAULT_MAX_RULE_BYTES,
             max_regex_size: 1 << 20,
         }
     }

@@ -18,6 +18,11 @@ pub use parse::{Date, Scope, Wildcard};
 use crate::error::{Error, RuleError};
 use crate::verdict::{Categories, Severity};
 
+/// The most bytes of rule files a [`RuleSet`] accepts unless told otherwise
+/// ([`RuleSet::set_max_bytes`]); the same as the default
+/// [`Config::max_rule_bytes`](crate::Config::max_rule_bytes).
+pub const DEFAULT_MAX_RULE_BYTES: usize = 16 << 20;
+
 /// The default English rules, embedded in the library: every file of `rules/en/`, as
 /// `(name, text)`. Generated from the surge-ai profanity list and LDNOOBW by
 /// `tools/gen_default_rules.py` (see `rules/NOTICE.md`).
@@ -41,6 +46,9 @@ pub struct RuleSet {
     /// `policy:` and `level:` lines, in file order; applied over the config when a filter is
     /// built.
     pub(crate) policies: Vec<parse::PolicyDirective>,
+    /// `None`: [`DEFAULT_MAX_RULE_BYTES`]. Checked before a file is parsed, so that a huge
+    /// file costs no parsing time or memory.
+    max_bytes: Option<usize>,
 }
 
 /// The language packs built from LDNOOBW, embedded: every file of `rules/lang/`, as
@@ -52,6 +60,34 @@ impl RuleSet {
     #[must_use]
     pub fn new() -> RuleSet {
         RuleSet::default()
+    }
+
+    /// Sets the most bytes of rule files this set accepts, in total (default
+    /// [`DEFAULT_MAX_RULE_BYTES`]). A file that would go over it is refused before it is
+    /// parsed; raise it together with [`Config::max_rule_bytes`](crate::Config::max_rule_bytes).
+    pub fn set_max_bytes(&mut self, max_bytes: usize) -> &mut RuleSet {
+        self.max_bytes = Some(max_bytes);
+        self
+    }
+
+    fn max_bytes(&self) -> usize {
+        self.max_bytes.unwrap_or(DEFAULT_MAX_RULE_BYTES)
+    }
+
+    /// The error for a file of `len` bytes that would take the set over its size limit.
+    fn too_big(&self, file: Arc<str>, len: u64) -> RuleError {
+        RuleError {
+            file,
+            line: 1,
+            column: 1,
+            message: format!(
+                "the file has {len} bytes, which would take the rule files to more than {} bytes, the limit (RuleSet::set_max_bytes); it was not parsed",
+                self.max_bytes()
+            ),
+            text: String::new(),
+            hint: Some("split the rules into several sets, or raise the limit with RuleSet::set_max_bytes and Config::max_rule_bytes".to_owned()),
+            warning: false,
+        }
     }
 
     /// The embedded default English rules.
@@ -83,7 +119,9 @@ impl RuleSet {
     }
 
     /// Like [`add_file`](Self::add_file), but adds the rules that parsed and returns the
-    /// problems (for `chatguard lint`, which reports them all).
+    /// problems (for `chatguard lint`, which reports them all). A file that would take the
+    /// set over its size limit ([`RuleSet::set_max_bytes`]) is refused unparsed, with one
+    /// error at line 1, column 1.
     pub fn try_add_file(&mut self, name: &str, text: &str) -> Vec<RuleError> {
         self.load(name, text, None)
     }
@@ -111,6 +149,9 @@ impl RuleSet {
     /// relative to `base`. Returns every problem.
     pub(crate) fn load(&mut self, name: &str, text: &str, base: Option<&Path>) -> Vec<RuleError> {
         let file: Arc<str> = Arc::from(name);
+        if self.bytes.saturating_add(text.len()) > self.max_bytes() {
+            return vec![self.too_big(file, text.len() as u64)];
+        }
         let (entries, mut errors) = parse::parse_file(&file, text);
         let mut kept = Vec::with_capacity(entries.len());
         let mut policies = Vec::new();
@@ -206,6 +247,14 @@ impl RuleSet {
         let mut rules = RuleSet::new();
         let mut errors = Vec::new();
         for path in files {
+            // Refuse an oversized file from its length, before reading it.
+            let len = std::fs::metadata(&path)
+                .map_err(|e| Error::io(path.display().to_string(), e))?
+                .len();
+            if (rules.bytes as u64).saturating_add(len) > rules.max_bytes() as u64 {
+                errors.push(rules.too_big(Arc::from(path.display().to_string()), len));
+                continue;
+            }
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| Error::io(path.display().to_string(), e))?;
             let name = path

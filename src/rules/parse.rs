@@ -712,7 +712,7 @@ impl LineParser<'_> {
         };
         if let Some(i) = inner.find('*') {
             let col = column
-                + u32::try_from(written[..i].chars().count() + usize::from(leading)).unwrap_or(0);
+                + u32::try_from(inner[..i].chars().count() + usize::from(leading)).unwrap_or(0);
             self.error_with_hint(
                 col,
                 format!("a `*` wildcard may only start or end a term, found one inside `{written}`"),
