@@ -4,9 +4,11 @@
 //! - `fold/<corpus>`: the reusable [`Folder`] (every view);
 //! - `rules/build/<n>-terms`: building a filter from the first `n` default terms;
 //!   `rules/match/<n>-terms/chat-short`: checking with that filter (small vs default rules);
-//! - `features/*`: see the marked place below (the extractor is not wired in yet);
+//! - `features/<corpus>`: fold, match and extract the named features and hashed n-grams
+//!   (`Filter::features_with`);
 //! - `model/<kind>`: the parity fixture models over their held-out rows;
 //! - `check/<corpus>`: the full check (`Filter::check_with`, default English rules);
+//!   `check-models/<corpus>`: the same with the default spam and toxicity models;
 //! - `build/default`: building the default filter;
 //! - `throughput/1-thread`, `throughput/2-threads`: one shared `Filter`, a `Scratch` per thread,
 //!   each thread checking all of `chat-short`;
@@ -36,11 +38,11 @@ fn main() {
 
     fold(&mut c, &corpora);
     rules(&mut c, &filter, &corpora[0]);
-    // features/*: the feature extractor is being written on another branch. When it lands,
-    // add `features/<corpus>` here: extract the named features and hashed n-grams of every
-    // line of each corpus into a reused row, asserting a checksum of the values.
+    let with_models = Filter::default_english_with_models().expect("default rules and models");
+    features(&mut c, &with_models, &corpora);
     model(&mut c);
-    check(&mut c, &filter, &corpora);
+    check(&mut c, "check", &filter, &corpora);
+    check(&mut c, "check-models", &with_models, &corpora);
     build(&mut c);
     throughput(&mut c, &filter, &corpora[0]);
     baseline(&mut c, &filter, &corpora);
@@ -158,8 +160,35 @@ fn flagged(filter: &Filter, scratch: &mut chatguard::Scratch, lines: &[String]) 
         .count()
 }
 
-fn check(c: &mut Criterion, filter: &Filter, corpora: &[Corpus]) {
-    let mut group = c.benchmark_group("check");
+/// Fold, match and feature extraction over every line; asserts the number of hashed entries.
+fn features(c: &mut Criterion, filter: &Filter, corpora: &[Corpus]) {
+    let mut group = c.benchmark_group("features");
+    for corpus in corpora {
+        let mut scratch = filter.scratch();
+        let entries = |scratch: &mut chatguard::Scratch| {
+            corpus
+                .lines
+                .iter()
+                .map(|l| {
+                    filter
+                        .features_with(scratch, &Message::new(black_box(l)))
+                        .hashed
+                        .len()
+                })
+                .sum::<usize>()
+        };
+        let expected = entries(&mut scratch);
+        assert!(expected > 0, "{}: no hashed n-grams", corpus.name);
+        group.throughput(Throughput::Elements(corpus.lines.len() as u64));
+        group.bench_function(corpus.name, |b| {
+            b.iter(|| assert_eq!(entries(&mut scratch), expected))
+        });
+    }
+    group.finish();
+}
+
+fn check(c: &mut Criterion, id: &str, filter: &Filter, corpora: &[Corpus]) {
+    let mut group = c.benchmark_group(id);
     for corpus in corpora {
         let mut scratch = filter.scratch();
         let expected = flagged(filter, &mut scratch, &corpus.lines);

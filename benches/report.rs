@@ -84,15 +84,45 @@ fn main() {
     let filter = Filter::default_english().expect("default rules");
     let ac = common::baseline(&filter);
     let corpora = common::corpora();
-    let mut scratch = filter.scratch();
 
     // The timer's own cost, with nothing between the two reads.
     let empty = timed(100_000, 0.0, || {});
     let timer_cost = percentile(&empty, 0.5);
 
+    let with_models = Filter::default_english_with_models().expect("default rules and models");
+    for (title, f) in [
+        ("rules only (Filter::default_english)", &filter),
+        (
+            "rules and the default spam and toxicity models (Filter::default_english_with_models)",
+            &with_models,
+        ),
+    ] {
+        println!("\n{title}\n");
+        table(f, &ac, &corpora, quick, timer_cost);
+    }
+    println!();
+    println!("(per-message timer cost subtracted: {timer_cost:.0} ns)");
+    println!();
+
+    allocations(&filter, &corpora, quick);
+    allocations(&with_models, &corpora, quick);
+    throughput(&filter, &ac, &corpora[0], quick);
+    throughput(&with_models, &ac, &corpora[0], quick);
+    build(&filter, quick);
+}
+
+/// The per-corpus table of `filter` against the raw scan.
+fn table(
+    filter: &Filter,
+    ac: &aho_corasick::AhoCorasick,
+    corpora: &[Corpus],
+    quick: bool,
+    timer_cost: f64,
+) {
+    let mut scratch = filter.scratch();
     println!("| corpus | lines | mean bytes | flagged | check median ns | check p99 ns | check mean ns | baseline median ns | baseline p99 ns | baseline mean ns | median ratio | p99 ratio | mean ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for corpus in &corpora {
+    for corpus in corpora {
         let lines: Vec<&String> = if quick {
             corpus.lines.iter().take(20).collect()
         } else {
@@ -162,13 +192,6 @@ fn main() {
             check_mean / base_mean,
         );
     }
-    println!();
-    println!("(per-message timer cost subtracted: {timer_cost:.0} ns)");
-    println!();
-
-    allocations(&filter, &corpora, quick);
-    throughput(&filter, &ac, &corpora[0], quick);
-    build(&filter, quick);
 }
 
 /// Allocations per message after warm-up, over every corpus (the figure `tests/allocations.rs`
