@@ -31,15 +31,4 @@ fn main() {
         "{n} checks, {flagged} flagged, {:.0} ns/check",
         start.elapsed().as_nanos() as f64 / n as f64
     );
-    let start = std::time::Instant::now();
-    let mut bytes = 0usize;
-    for _ in 0..rounds {
-        for l in &lines {
-            bytes += chatguard::fold::fold(l).word.len();
-        }
-    }
-    println!(
-        "fold (allocating, all views): {:.0} ns/line ({bytes} bytes)",
-        start.elapsed().as_nanos() as f64 / n as f64
-    );
 }

@@ -370,23 +370,26 @@ impl FeatureBuffers {
         self.token_text.clear();
         self.tokens.clear();
         let view = &fold.word;
-        let text = view.as_str();
-        for word in text.split(' ') {
-            if word.is_empty() {
+        // Words of the view are one space apart; walk its bytes (a character's run length
+        // sits on its first byte) rather than splitting and re-encoding `char`s.
+        let bytes = &view.text;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b' ' {
+                i += 1;
                 continue;
             }
+            let j = bytes[i..]
+                .iter()
+                .position(|&b| b == b' ')
+                .map_or(bytes.len(), |k| i + k);
             if self.tokens.len() == MAX_TOKENS {
                 return true;
             }
-            if word.bytes().all(|b| b.is_ascii_digit()) {
-                let digits: usize = word
-                    .as_bytes()
+            if bytes[i..j].iter().all(u8::is_ascii_digit) {
+                let digits: usize = view.meta[i..j]
                     .iter()
-                    .enumerate()
-                    .map(|(k, _)| {
-                        let at = word.as_ptr() as usize - text.as_ptr() as usize + k;
-                        usize::from(view.meta[at].run.min(2))
-                    })
+                    .map(|m| usize::from(m.run.min(2)))
                     .sum();
                 let shape: &[u8] = match digits {
                     0..=2 => b"<n2>",
@@ -396,6 +399,7 @@ impl FeatureBuffers {
                 if !self.push_token(shape) {
                     return true;
                 }
+                i = j;
                 continue;
             }
             let before = self.token_text.len();
@@ -406,27 +410,22 @@ impl FeatureBuffers {
                 self.token_text.push(b' ');
             }
             let start = self.token_text.len();
-            let base = word.as_ptr() as usize - text.as_ptr() as usize;
-            let mut full = false;
-            for (k, c) in word.char_indices() {
-                let run = view.meta[base + k].run.min(2);
-                let mut buf = [0u8; 4];
-                let bytes = c.encode_utf8(&mut buf).as_bytes();
-                for _ in 0..run {
-                    if self.token_text.len() + bytes.len() > MAX_TOKEN_BYTES {
-                        full = true;
-                        break;
+            let mut p = i;
+            while p < j {
+                let len = utf8_len(bytes[p]).min(j - p);
+                for _ in 0..view.meta[p].run.min(2) {
+                    if self.token_text.len() + len > MAX_TOKEN_BYTES {
+                        self.token_text.truncate(before);
+                        return true;
                     }
-                    self.token_text.extend_from_slice(bytes);
+                    self.token_text.extend_from_slice(&bytes[p..p + len]);
                 }
-            }
-            if full {
-                self.token_text.truncate(before);
-                return true;
+                p += len;
             }
             #[allow(clippy::cast_possible_truncation)]
             self.tokens
                 .push((start as u32, self.token_text.len() as u32));
+            i = j;
         }
         false
     }
@@ -603,6 +602,16 @@ fn is_mention(word: &[u8]) -> bool {
         && word[1..]
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+}
+
+/// The length of the UTF-8 sequence a lead byte starts.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
 }
 
 /// Counts gathered by [`lexical`]'s single pass.

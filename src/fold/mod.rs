@@ -1002,8 +1002,11 @@ pub struct Folder {
 }
 
 impl Folder {
-    /// Buffers for messages of up to `max_bytes` bytes (longer ones are folded in part and
-    /// marked [`FoldedRef::truncated`]).
+    /// Buffers for messages of about `max_bytes` bytes. The buffers keep headroom for
+    /// characters that fold to several (`ﬃ` → `ffi`), so a message a little longer is still
+    /// folded whole; past the headroom it is folded in part and marked
+    /// [`FoldedRef::truncated`]. (A [`Filter`](crate::Filter) cuts messages at
+    /// `Config::max_message_bytes` before folding.)
     #[must_use]
     pub fn new(max_bytes: usize) -> Folder {
         Folder {
