@@ -207,18 +207,7 @@ fn read_rows(
     let text_col = if args.no_header {
         1
     } else {
-        match &args.text_col {
-            Some(name) => find(name).ok_or_else(|| {
-                anyhow!(
-                    "{}: no column named {name:?} (columns: {headers:?})",
-                    path.display()
-                )
-            })?,
-            None => ["text", "message", "tweet", "comment_text"]
-                .iter()
-                .find_map(|n| find(n))
-                .unwrap_or(headers.len().saturating_sub(1)),
-        }
+        text_column(&headers, args.text_col.as_deref(), path)?
     };
     let label_col = if args.no_header {
         Some(0)
@@ -556,4 +545,22 @@ fn write_report(
     }
     let html = crate::report::html("chatguard eval report", &sections);
     std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The column holding the message: `wanted` if given, else the first of `text`, `message`,
+/// `tweet`, `comment_text`, else the last column.
+pub(crate) fn text_column(headers: &[String], wanted: Option<&str>, path: &Path) -> Result<usize> {
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    match wanted {
+        Some(name) => find(name).ok_or_else(|| {
+            anyhow!(
+                "{}: no column named {name:?} (columns: {headers:?})",
+                path.display()
+            )
+        }),
+        None => Ok(["text", "message", "tweet", "comment_text"]
+            .iter()
+            .find_map(|n| find(n))
+            .unwrap_or(headers.len().saturating_sub(1))),
+    }
 }

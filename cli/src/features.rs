@@ -158,18 +158,7 @@ fn read_labelled(args: &FeaturesArgs) -> Result<Vec<Labelled>> {
             path.display()
         )
     })?;
-    let text_col = match &args.text_col {
-        Some(name) => find(name).ok_or_else(|| {
-            anyhow!(
-                "{}: no column named {name:?} (columns: {headers:?})",
-                path.display()
-            )
-        })?,
-        None => ["text", "message", "tweet", "comment_text"]
-            .iter()
-            .find_map(|n| find(n))
-            .unwrap_or(headers.len().saturating_sub(1)),
-    };
+    let text_col = crate::eval::text_column(&headers, args.text_col.as_deref(), path)?;
     for (i, record) in reader.byte_records().enumerate() {
         let record = record.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
         let field =
