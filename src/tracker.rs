@@ -92,7 +92,8 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     /// 16 shards × 1024 senders, a 10-minute window, 16 recipients and 16 messages per
-    /// sender, near-duplicates agreeing in 10 of 16 parts: about 12 MiB.
+    /// sender, near-duplicates agreeing in 10 of 16 parts: about 13 MiB (800 bytes
+    /// per sender).
     fn default() -> TrackerConfig {
         TrackerConfig {
             shards: 16,
@@ -254,19 +255,22 @@ struct SenderSlot {
     buckets: [Bucket; BUCKETS],
 }
 
+/// A recipient of one sender.
 #[derive(Clone, Copy, Debug, Default)]
 struct RecipientEntry {
-    used: bool,
     recipient: u64,
-    last_seen: u64,
+    /// Time last seen plus one; 0 marks an unused entry (a flag would pad the entry by 8
+    /// bytes).
+    seen: u64,
 }
 
+/// A message (by fingerprint) and a recipient it went to.
 #[derive(Clone, Copy, Debug, Default)]
 struct MessageEntry {
-    used: bool,
     recipient: u64,
     fingerprint: u64,
-    last_seen: u64,
+    /// As in [`RecipientEntry::seen`].
+    seen: u64,
 }
 
 #[derive(Debug)]
@@ -385,7 +389,9 @@ impl SenderTracker {
         };
 
         let window = self.config.window_ms;
-        let in_window = |t: u64| now.saturating_sub(t) < window;
+        // Entries store `seen` = time + 1, 0 for unused.
+        let in_window = |seen: u64| seen != 0 && now.saturating_sub(seen - 1) < window;
+        let stamp = now.saturating_add(1);
 
         // Message rate.
         let sender = &mut shard.senders[slot];
@@ -411,39 +417,34 @@ impl SenderTracker {
         let recipients = &mut shard.recipients[slot * r..(slot + 1) * r];
         upsert(
             recipients,
-            |e| e.used && e.recipient == observation.recipient,
-            |e| (e.used && in_window(e.last_seen), e.last_seen),
+            |e| e.seen != 0 && e.recipient == observation.recipient,
+            |e| (in_window(e.seen), e.seen),
             RecipientEntry {
-                used: true,
                 recipient: observation.recipient,
-                last_seen: now,
+                seen: stamp,
             },
         );
-        let distinct_recipients = recipients
-            .iter()
-            .filter(|e| e.used && in_window(e.last_seen))
-            .count() as u32;
+        let distinct_recipients = recipients.iter().filter(|e| in_window(e.seen)).count() as u32;
 
         // Near-duplicate fan-out.
         let f = self.config.fanout_per_sender;
         let agreement = self.config.near_duplicate_agreement;
         let fingerprint = observation.fingerprint;
         let near = |e: &MessageEntry| {
-            e.used && Fingerprint(e.fingerprint).agreement(fingerprint) >= agreement
+            e.seen != 0 && Fingerprint(e.fingerprint).agreement(fingerprint) >= agreement
         };
         let messages = &mut shard.messages[slot * f..(slot + 1) * f];
         upsert(
             messages,
             |e| near(e) && e.recipient == observation.recipient,
-            |e| (e.used && in_window(e.last_seen), e.last_seen),
+            |e| (in_window(e.seen), e.seen),
             MessageEntry {
-                used: true,
                 recipient: observation.recipient,
                 fingerprint: fingerprint.0,
-                last_seen: now,
+                seen: stamp,
             },
         );
-        let matching = |e: &MessageEntry| near(e) && in_window(e.last_seen);
+        let matching = |e: &MessageEntry| near(e) && in_window(e.seen);
         let near_duplicate_fanout = messages
             .iter()
             .enumerate()

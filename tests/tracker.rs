@@ -166,8 +166,14 @@ fn templated_variations_count_together_and_different_messages_do_not() {
 #[test]
 fn agreement_of_related_and_unrelated_texts() {
     let mut folder = Folder::new(512);
-    let a = fp(&mut folder, "hey anna you won a free skin claim it at gift-skins.net");
-    let b = fp(&mut folder, "hey ben you won a free skin claim it at gift-skins.net");
+    let a = fp(
+        &mut folder,
+        "hey anna you won a free skin claim it at gift-skins.net",
+    );
+    let b = fp(
+        &mut folder,
+        "hey ben you won a free skin claim it at gift-skins.net",
+    );
     assert!(a.agreement(b) >= 10, "{}", a.agreement(b));
     assert_eq!(a.agreement(a), Fingerprint::PARTS);
     let c = fp(&mut folder, "are you coming to the raid tonight or not");
