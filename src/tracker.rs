@@ -92,7 +92,7 @@ pub struct TrackerConfig {
 
 impl Default for TrackerConfig {
     /// 16 shards × 1024 senders, a 10-minute window, 16 recipients and 16 messages per
-    /// sender, near-duplicates agreeing in 10 of 16 parts: about 13 MiB (800 bytes
+    /// sender, near-duplicates agreeing in 7 of 16 parts: about 13 MiB (800 bytes
     /// per sender).
     fn default() -> TrackerConfig {
         TrackerConfig {
@@ -101,7 +101,7 @@ impl Default for TrackerConfig {
             window_ms: 10 * 60 * 1000,
             recipients_per_sender: 16,
             fanout_per_sender: 16,
-            near_duplicate_agreement: 10,
+            near_duplicate_agreement: 7,
         }
     }
 }
@@ -114,7 +114,8 @@ impl Default for TrackerConfig {
 /// probability about the Jaccard similarity of the two word sets (plus 1/16 by chance), so a
 /// template with one word changed in eight ("hey anna, …" / "hey ben, …") still agrees in
 /// about 13 of 16 parts. A word made only of digits counts as the same word whatever its
-/// digits, so counters and random numbers appended by templates change nothing. (A SimHash is
+/// digits, so counters and random numbers appended by templates change nothing, and leet
+/// digits inside words are read as letters. (A SimHash is
 /// the usual alternative, but on chat-length texts one changed word in eight flips about a
 /// quarter of its bits, too close to the half that unrelated texts differ in.)
 ///
@@ -186,16 +187,32 @@ const SEEDS: [u64; 4] = [
     0x082e_fa98_ec4e_6c89,
 ];
 
-/// FNV-1a of a word; every all-digit word hashes alike.
+/// FNV-1a of a word. Every all-digit word hashes alike; in a word of letters and digits the
+/// digits that stand for letters are read as those letters (`h0m3` as `home`), since the word
+/// view keeps such disguises.
 fn word_hash(word: &str) -> u64 {
-    let bytes: &[u8] = if word.bytes().all(|b| b.is_ascii_digit()) {
-        b"#"
+    let bytes = word.as_bytes();
+    let all_digits = bytes.iter().all(u8::is_ascii_digit);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut add = |b: u8| h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    if all_digits {
+        add(b'#');
     } else {
-        word.as_bytes()
-    };
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+        for &b in bytes {
+            add(match b {
+                b'0' => b'o',
+                b'1' => b'i',
+                b'3' => b'e',
+                b'4' => b'a',
+                b'5' => b's',
+                b'7' => b't',
+                b'8' => b'b',
+                b'9' => b'g',
+                other => other,
+            });
+        }
+    }
+    h
 }
 
 /// The splitmix64 finalizer: a bijection on `u64` that spreads every input bit.

@@ -24,7 +24,7 @@ fn small() -> TrackerConfig {
         window_ms: 60_000,
         recipients_per_sender: 16,
         fanout_per_sender: 16,
-        near_duplicate_agreement: 10,
+        near_duplicate_agreement: 7,
     }
 }
 
