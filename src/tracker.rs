@@ -4,7 +4,7 @@
 //! recipients. A [`SenderTracker`] remembers, per sender, how many messages it sent in the
 //! window, to how many distinct recipients, and to how many distinct recipients it sent a
 //! near-duplicate of the message being observed (the *fan-out*). Near-duplicates are judged by
-//! a [`Fingerprint`]: a small MinHash sketch of the folded words, so templated variations
+//! a [`Fingerprint`]: a small `MinHash` sketch of the folded words, so templated variations
 //! ("buy followers at x.com 1", "… 2") agree in most of it while unrelated messages do not.
 //!
 //! ```
@@ -106,16 +106,16 @@ impl Default for TrackerConfig {
     }
 }
 
-/// A 64-bit MinHash sketch of a message's folded words: near-duplicate messages share most
+/// A 64-bit `MinHash` sketch of a message's folded words: near-duplicate messages share most
 /// of its 16 parts, unrelated messages about one.
 ///
 /// The sketch holds, for 16 independent hash functions, the low 4 bits of the smallest hash
-/// of any word in the folded word view ("b-bit MinHash"). Two sketches agree in a part with
+/// of any word in the folded word view ("b-bit `MinHash`"). Two sketches agree in a part with
 /// probability about the Jaccard similarity of the two word sets (plus 1/16 by chance), so a
 /// template with one word changed in eight ("hey anna, …" / "hey ben, …") still agrees in
 /// about 13 of 16 parts. A word made only of digits counts as the same word whatever its
 /// digits, so counters and random numbers appended by templates change nothing, and leet
-/// digits inside words are read as letters. (A SimHash is
+/// digits inside words are read as letters. (A `SimHash` is
 /// the usual alternative, but on chat-length texts one changed word in eight flips about a
 /// quarter of its bits, too close to the half that unrelated texts differ in.)
 ///
@@ -174,12 +174,12 @@ impl Fingerprint {
     pub fn agreement(self, other: Fingerprint) -> u32 {
         let diff = self.0 ^ other.0;
         (0..Fingerprint::PARTS)
-            .filter(|part| (diff >> (4 * part)) & 0xf == 0)
+            .filter(|part| (diff >> (4 * part)).trailing_zeros() >= 4)
             .count() as u32
     }
 }
 
-/// Seeds of the four MinHash rounds.
+/// Seeds of the four `MinHash` rounds.
 const SEEDS: [u64; 4] = [
     0x243f_6a88_85a3_08d3,
     0x1319_8a2e_0370_7344,
@@ -386,23 +386,23 @@ impl SenderTracker {
         let set = (key as usize % sets) * WAYS;
         let now = observation.now_ms;
 
-        let slot = match (set..set + WAYS)
-            .find(|&i| shard.senders[i].used && shard.senders[i].key == key)
-        {
-            Some(i) => i,
-            None => {
-                let i = (set..set + WAYS)
-                    .min_by_key(|&i| {
-                        let s = &shard.senders[i];
-                        (s.used, s.last_seen)
-                    })
-                    .unwrap_or(set);
-                if shard.senders[i].used {
-                    self.evictions.fetch_add(1, Ordering::Relaxed);
-                }
-                self.reset_slot(&mut shard, i, key, now);
-                i
+        let found =
+            (set..set + WAYS).find(|&i| shard.senders[i].used && shard.senders[i].key == key);
+        let slot = if let Some(i) = found {
+            i
+        } else {
+            // A free slot, else the least recently seen sender of the set.
+            let i = (set..set + WAYS)
+                .min_by_key(|&i| {
+                    let s = &shard.senders[i];
+                    (s.used, s.last_seen)
+                })
+                .unwrap_or(set);
+            if shard.senders[i].used {
+                self.evictions.fetch_add(1, Ordering::Relaxed);
             }
+            self.reset_slot(&mut shard, i, key, now);
+            i
         };
 
         let window = self.config.window_ms;
