@@ -136,8 +136,8 @@ impl Fingerprint {
     /// The number of parts in a sketch, the most two sketches can agree in.
     pub const PARTS: u32 = 16;
 
-    /// The fingerprint of `text`, folded with the caller's `folder` (no allocation once the
-    /// folder is built).
+    /// The fingerprint of `text`, folded with the caller's `folder`, whose buffers are reused:
+    /// nothing is allocated in steady state.
     pub fn of_text(folder: &mut Folder, text: &[u8]) -> Fingerprint {
         Fingerprint::of_folded(&folder.fold(text))
     }
