@@ -60,6 +60,7 @@ pub mod message;
 pub mod model;
 pub mod reload;
 pub mod rules;
+pub mod tracker;
 pub mod verdict;
 
 pub use decide::Policy;
@@ -69,6 +70,7 @@ pub use filter::{Config, Contribution, ExplainedHit, Explanation, Filter, Filter
 pub use message::{Message, MessageKind, SenderContext};
 pub use model::Model;
 pub use rules::{Rule, RuleKind, RuleSet};
+pub use tracker::SenderTracker;
 pub use verdict::{
     merged_spans, Action, Categories, Category, Hit, MergedSpans, OwnedVerdict, RuleId, Severity,
     Span, Verdict, View,
