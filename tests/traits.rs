@@ -19,6 +19,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<chatguard::Explanation>();
     send_sync::<chatguard::Message<'static>>();
     send::<chatguard::Scratch>();
+    send_sync::<chatguard::SenderTracker>();
+    send_sync::<chatguard::reload::SharedFilter>();
     unwind_safe::<chatguard::Filter>();
     unwind_safe::<chatguard::RuleSet>();
 }
