@@ -201,7 +201,8 @@ impl FeatureHasher {
     pub const fn slot_of_hash(&self, h: i32) -> Slot {
         // `unsigned_abs` maps i32::MIN to 2^31, which is what scikit-learn computes for it.
         Slot {
-            index: h.unsigned_abs() % self.n_features,
+            // `n_features` is a power of two: the mask is `% n_features` without a division.
+            index: h.unsigned_abs() & (self.n_features - 1),
             sign: if self.alternate_sign && h < 0 {
                 -1.0
             } else {
