@@ -28,6 +28,8 @@
 //! [`message`] → [`fold`] (undo disguises, keep offsets) → [`rules`] (automata over the folded
 //! views) → [`features`] (a fixed, named feature vector and hashed n-grams) → [`model`]
 //! (scores from model files trained in Python) → [`decide`] (policy) → [`verdict`].
+//! Beside them: [`reload`] (a shared filter swapped atomically) and [`tracker`] (bounded
+//! per-sender rate and near-duplicate fan-out, for whisper spam).
 //!
 //! ## Performance
 //!
