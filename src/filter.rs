@@ -381,7 +381,13 @@ impl Filter {
         Verdict {
             action: decision.action,
             categories,
-            severity: m.severity,
+            // The highest over the categories: rule hits, and the spam model when it fires.
+            severity: per_category
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(m.severity)
+                .max(m.severity),
             per_category,
             score: scores.max(),
             scores,

@@ -359,7 +359,8 @@ impl<'s> Verdict<'s> {
         self.categories
     }
 
-    /// The highest severity of any hit (`Severity::None` when nothing matched).
+    /// The highest severity of any category: of the rule hits, and of `spam` when the spam
+    /// model fires (mild for review, moderate for block). `Severity::None` when nothing did.
     #[must_use]
     pub fn severity(&self) -> Severity {
         self.severity

@@ -142,3 +142,17 @@ fn schema_and_features_commands() {
     assert!(text.lines().nth(1).unwrap().starts_with("0 "));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_spam_verdict_has_the_severity_of_its_spam_category() {
+    let out = assert_cmd::Command::cargo_bin("chatguard")
+        .unwrap()
+        .args(["scan", "--json"])
+        .write_stdin("FREE robux!!! visit www.free-robux.xyz now, follow me\n")
+        .output()
+        .unwrap();
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row["categories"], serde_json::json!(["spam"]));
+    assert_eq!(row["action"], "block");
+    assert_eq!(row["severity"], "moderate", "{row}");
+}
