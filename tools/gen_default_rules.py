@@ -745,8 +745,12 @@ def write_rules(out, terms, forms, allows, global_allow, folded_allow, dict_desc
         path = os.path.join(en, f"{cat}.rules")
         ts = by_file.get(cat, [])
         if not ts:
+            # Remove a stale generated file, never a hand-written one (rules/en/threat.rules).
             if os.path.exists(path):
-                os.remove(path)
+                with open(path, encoding="utf-8") as f:
+                    generated = "GENERATED FILE" in f.read(2000)
+                if generated:
+                    os.remove(path)
             continue
         lines = header(f"chatguard default English rules: {cat}", source_lines(dict_desc) + [
             "",
