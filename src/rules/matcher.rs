@@ -237,11 +237,19 @@ impl Matcher {
                 EntryKind::Regex { pattern } => {
                     let built = meta::Regex::builder()
                         .configure(
+                            // Only engines whose search state is fixed when the regex is
+                            // built, so that checking never allocates: a full DFA when it fits
+                            // the size limit (no cache at all), else the PikeVM (a cache sized
+                            // by the regex, not the text). The lazy DFA and the backtracker
+                            // grow their caches on new inputs.
                             meta::Config::new()
                                 .nfa_size_limit(Some(limits.max_regex_size))
                                 .onepass_size_limit(Some(limits.max_regex_size))
+                                .dfa(true)
                                 .dfa_size_limit(Some(limits.max_regex_size))
-                                .hybrid_cache_capacity(limits.max_regex_size.max(1 << 16)),
+                                .dfa_state_limit(None)
+                                .hybrid(false)
+                                .backtrack(false),
                         )
                         .syntax(regex_automata::util::syntax::Config::new().nest_limit(64))
                         .build(pattern);
