@@ -473,6 +473,13 @@ def main():
         terms[t].add_cats(cats.split(","))
         terms[t].sev = SEV_NAMES.index(sev)
     load_ldnoobw_en(args.shared, terms, ld_cats, report)
+    # Editorial additions: abuse common in chat that neither source lists.
+    for t, cats, sev, *_ in read_table("extra_terms.tsv", 3):
+        if sev not in SEV_NAMES or any(c not in CATEGORIES for c in cats.split(",")) or not VALID_TERM.fullmatch(t):
+            sys.exit(f"extra_terms.tsv: {t!r}: bad term, categories or severity")
+        if t in terms:
+            sys.exit(f"extra_terms.tsv: {t!r} is already a term (edit term_overrides.tsv instead)")
+        terms[t] = Term(t, cats.split(","), SEV_NAMES.index(sev), "editorial", [], "tools/data/extra_terms.tsv")
     apply_families(terms, families, suffixes)
 
     if args.suggest_exclusions:
