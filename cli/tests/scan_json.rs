@@ -4,21 +4,13 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
 fn scan(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let out = Command::cargo_bin("chatguard")
-        .unwrap()
-        .arg("scan")
-        .args(args)
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("scan prints UTF-8");
-    text.lines()
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    common::chatguard(&all, input)
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
         .collect()
 }

@@ -4,20 +4,9 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn chatguard(args: &[&str], input: &[u8]) -> String {
-    let out = Command::cargo_bin("chatguard")
-        .unwrap()
-        .args(args)
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+
+use common::chatguard;
 
 fn scan(args: &[&str], input: &str) -> Vec<Value> {
     chatguard(&[&["scan", "--json"], args].concat(), input.as_bytes())
