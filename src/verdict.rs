@@ -326,7 +326,7 @@ pub struct Hit {
 
 /// The outcome of checking one message. Borrows the hit list from the [`Scratch`](crate::Scratch)
 /// that produced it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Verdict<'s> {
     pub(crate) action: Action,
     pub(crate) categories: Categories,
@@ -417,16 +417,8 @@ impl<'s> Verdict<'s> {
     #[must_use]
     pub fn to_owned(&self) -> OwnedVerdict {
         OwnedVerdict {
-            action: self.action,
-            categories: self.categories,
-            severity: self.severity,
-            per_category: self.per_category,
-            score: self.score,
-            scores: self.scores,
+            head: Verdict { hits: &[], ..*self },
             hits: self.hits.to_vec(),
-            hits_dropped: self.hits_dropped,
-            oversized: self.oversized,
-            evasive: self.evasive,
         }
     }
 }
@@ -434,16 +426,9 @@ impl<'s> Verdict<'s> {
 /// A [`Verdict`] that owns its hit list; returned by the allocating convenience calls.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OwnedVerdict {
-    action: Action,
-    categories: Categories,
-    severity: Severity,
-    per_category: [Severity; 6],
-    score: f32,
-    scores: ModelScores,
+    /// Everything but the hits (its own hit list is empty).
+    head: Verdict<'static>,
     hits: Vec<Hit>,
-    hits_dropped: u32,
-    oversized: bool,
-    evasive: bool,
 }
 
 impl OwnedVerdict {
@@ -451,53 +436,45 @@ impl OwnedVerdict {
     #[must_use]
     pub fn as_verdict(&self) -> Verdict<'_> {
         Verdict {
-            action: self.action,
-            categories: self.categories,
-            severity: self.severity,
-            per_category: self.per_category,
-            score: self.score,
-            scores: self.scores,
             hits: &self.hits,
-            hits_dropped: self.hits_dropped,
-            oversized: self.oversized,
-            evasive: self.evasive,
+            ..self.head
         }
     }
 
     /// What to do with the message.
     #[must_use]
     pub fn action(&self) -> Action {
-        self.action
+        self.head.action()
     }
 
     /// Whether the action is anything but [`Action::Allow`].
     #[must_use]
     pub fn flagged(&self) -> bool {
-        self.action != Action::Allow
+        self.head.flagged()
     }
 
     /// The categories of every hit.
     #[must_use]
     pub fn categories(&self) -> Categories {
-        self.categories
+        self.head.categories()
     }
 
     /// The highest severity of any hit.
     #[must_use]
     pub fn severity(&self) -> Severity {
-        self.severity
+        self.head.severity()
     }
 
     /// The highest model probability in `0.0..=1.0` (see [`Verdict::score`]).
     #[must_use]
     pub fn score(&self) -> f32 {
-        self.score
+        self.head.score()
     }
 
     /// The probability each loaded model gave the message.
     #[must_use]
     pub fn scores(&self) -> ModelScores {
-        self.scores
+        self.head.scores()
     }
 
     /// The hits, in order of their start in the original text.
