@@ -7,9 +7,6 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use chatguard::{Category, Filter, Message, MessageKind};
 
-use crate::features::ModelArgs;
-use crate::Kind;
-
 #[derive(clap::Args, Debug)]
 pub(crate) struct EvalArgs {
     /// Files whose every row should be flagged (TSV or CSV with a header row).
@@ -53,14 +50,8 @@ pub(crate) struct EvalArgs {
     /// Print up to this many misclassified rows of each kind.
     #[arg(long, default_value_t = 10)]
     show: usize,
-    /// Check the rows as this kind of message.
-    #[arg(long, value_enum, default_value_t = Kind::Chat)]
-    kind: Kind,
-    /// A rules directory instead of the embedded default English rules.
-    #[arg(long)]
-    pub(crate) rules: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) models: ModelArgs,
+    pub(crate) filter: crate::FilterArgs,
     /// Model-score thresholds to sweep (comma-separated): precision, recall, F1 and MCC of
     /// each model alone and of rules or model, at each.
     #[arg(
@@ -283,7 +274,7 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
     if rows.is_empty() {
         bail!("no rows: give --positive, --negative or --labelled files");
     }
-    let kind: MessageKind = args.kind.into();
+    let kind: MessageKind = args.filter.kind.into();
     let mut scratch = filter.scratch();
     let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
     let mut by_category: BTreeMap<String, Tally> = BTreeMap::new();

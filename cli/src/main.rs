@@ -39,28 +39,16 @@ enum Command {
         /// Print one JSON object per line (the stable contract in DESIGN.md).
         #[arg(long)]
         json: bool,
-        /// Check the lines as this kind of message.
-        #[arg(long, value_enum, default_value_t = Kind::Chat)]
-        kind: Kind,
-        /// A rules directory instead of the embedded default English rules.
-        #[arg(long)]
-        rules: Option<PathBuf>,
         #[command(flatten)]
-        models: ModelArgs,
+        filter: FilterArgs,
     },
     /// Show how one message is folded, which rules hit it, the model scores with the
     /// features that weighed most, and why it gets its action.
     Explain {
         /// The message.
         message: String,
-        /// Check it as this kind of message.
-        #[arg(long, value_enum, default_value_t = Kind::Chat)]
-        kind: Kind,
-        /// A rules directory instead of the embedded default English rules.
-        #[arg(long)]
-        rules: Option<PathBuf>,
         #[command(flatten)]
-        models: ModelArgs,
+        filter: FilterArgs,
     },
     /// Write the features of labelled messages as svmlight (for training in Python), with
     /// `schema.json` beside it.
@@ -127,22 +115,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan {
             input,
             json,
-            kind,
-            rules,
-            models,
+            filter,
         } => {
-            let filter = build_filter(rules.as_deref(), &models)?;
-            scan(&filter, input.as_deref(), json, kind.into())?;
+            scan(&filter.build()?, input.as_deref(), json, filter.kind.into())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Explain {
-            message,
-            kind,
-            rules,
-            models,
-        } => {
-            let filter = build_filter(rules.as_deref(), &models)?;
-            explain(&filter, &message, kind.into());
+        Command::Explain { message, filter } => {
+            explain(&filter.build()?, &message, filter.kind.into());
             Ok(ExitCode::SUCCESS)
         }
         Command::Lint { dir } => lint(&dir),
@@ -152,12 +131,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             events,
         } => watch(&dir, interval_ms, events),
         Command::Diff(args) => diff::run(&args),
-        Command::Eval(args) => {
-            let filter = build_filter(args.rules.as_deref(), &args.models)?;
-            eval::run(&filter, &args)
-        }
+        Command::Eval(args) => eval::run(&args.filter.build()?, &args),
         Command::Features(args) => features::run(&args),
         Command::Schema { out } => features::schema(out.as_deref()),
+    }
+}
+
+/// The flags that choose the filter and the kind of message (scan, explain, eval).
+#[derive(clap::Args, Debug)]
+pub(crate) struct FilterArgs {
+    /// Check the messages as this kind of message.
+    #[arg(long, value_enum, default_value_t = Kind::Chat)]
+    pub(crate) kind: Kind,
+    /// A rules directory instead of the embedded default English rules.
+    #[arg(long)]
+    pub(crate) rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) models: ModelArgs,
+}
+
+impl FilterArgs {
+    /// The filter these flags ask for.
+    pub(crate) fn build(&self) -> Result<Filter> {
+        build_filter(self.rules.as_deref(), &self.models)
     }
 }
 
