@@ -27,11 +27,14 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" :")
 
 
-def main() -> None:
+def chat_lines(classes, seed: int, limit: int) -> list:
+    """Cleaned Davidson tweets of the given classes (None: every class) and SMS ham, 4 to 80
+    characters, deduplicated, shuffled with `seed`, at most `limit` lines."""
     lines = []
     with open(CORPORA / "davidson_hate_offensive" / "labeled_data.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            lines.append(clean(row["tweet"]))
+            if classes is None or row["class"] in classes:
+                lines.append(clean(row["tweet"]))
     for line in (CORPORA / "sms_spam_collection" / "SMSSpamCollection").read_text(encoding="utf-8").splitlines():
         label, _, text = line.partition("\t")
         if label == "ham":
@@ -42,10 +45,15 @@ def main() -> None:
         if 4 <= len(line) <= 80 and line not in seen:
             seen.add(line)
             kept.append(line)
-    random.Random(20261126).shuffle(kept)
+    random.Random(seed).shuffle(kept)
+    return kept[:limit]
+
+
+def main() -> None:
+    kept = chat_lines(None, 20261126, 20000)
     out = CORPORA / "chat_short.txt"
-    out.write_text("\n".join(kept[:20000]) + "\n", encoding="utf-8")
-    print(f"{out}: {min(len(kept), 20000)} lines")
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    print(f"{out}: {len(kept)} lines")
 
 
 if __name__ == "__main__":
