@@ -8,10 +8,11 @@ use crate::decide::{ModelScores, Policy};
 use crate::error::Error;
 use crate::features::{self, FeatureBuffers, Features};
 use crate::fold::{self, FoldBuffers, Folded};
-use crate::message::{Message, MessageKind};
+use crate::message::{Message, MessageKind, SenderContext};
 use crate::model::{FeatureRow, Model};
 use crate::rules::CompileLimits;
 use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
+use crate::tracker::{Fingerprint, SenderObservation, SenderTracker};
 use crate::verdict::{Action, Category, Hit, OwnedVerdict, RuleId, Severity, Verdict};
 
 /// Settings fixed when a [`Filter`] is built.
@@ -349,6 +350,77 @@ impl Filter {
     /// moderate when it asks for a block, in [`Verdict::severity_of`]).
     pub fn check_with<'s>(&self, scratch: &'s mut Scratch, message: &Message<'_>) -> Verdict<'s> {
         let oversized = self.fold_and_match(scratch, message);
+        self.judge(scratch, message, oversized)
+    }
+
+    /// Checks a message and counts it in `tracker`, in one fold: when the message's sender
+    /// context names a `sender_id`, the message is observed (to `recipient_id`, or recipient
+    /// 0 when none is given) at `now_ms` with the fingerprint of its folded text, and the
+    /// tracker's signals become features (see [`features`](crate::features)). Without a
+    /// `sender_id` this is [`check_with`](Self::check_with). Allocates nothing once `scratch`
+    /// has been used.
+    ///
+    /// ```
+    /// use chatguard::tracker::{SenderTracker, TrackerConfig};
+    /// use chatguard::{Filter, Message, MessageKind, SenderContext};
+    ///
+    /// let filter = Filter::default_english_with_models().unwrap();
+    /// let tracker = SenderTracker::new(TrackerConfig::default());
+    /// let mut scratch = filter.scratch();
+    /// for (recipient, n) in [(1, "1"), (2, "2"), (3, "3")] {
+    ///     let text = format!("hey check out my stream at twitch.tv/bot{n}");
+    ///     let message = Message::new(&text).kind(MessageKind::Whisper).sender(SenderContext {
+    ///         sender_id: Some(42),
+    ///         recipient_id: Some(recipient),
+    ///         ..SenderContext::default()
+    ///     });
+    ///     filter.check_tracked(&mut scratch, &message, &tracker, 1_000 * recipient);
+    /// }
+    /// // The three whispers were counted: a fourth near-duplicate makes a fan-out of four.
+    /// let mut folder = chatguard::fold::Folder::new(512);
+    /// let fourth = tracker.observe(&chatguard::tracker::SenderObservation {
+    ///     sender: 42,
+    ///     recipient: 4,
+    ///     fingerprint: chatguard::tracker::Fingerprint::of_text(
+    ///         &mut folder,
+    ///         b"hey check out my stream at twitch.tv/bot4",
+    ///     ),
+    ///     now_ms: 4_000,
+    /// });
+    /// assert_eq!(fourth.near_duplicate_fanout, 4);
+    /// ```
+    pub fn check_tracked<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> Verdict<'s> {
+        let oversized = self.fold_and_match(scratch, message);
+        let context = message.sender_context();
+        let Some(sender) = context.sender_id else {
+            return self.judge(scratch, message, oversized);
+        };
+        let signals = tracker.observe(&SenderObservation {
+            sender,
+            recipient: context.recipient_id.unwrap_or(0),
+            fingerprint: Fingerprint::of_words(scratch.fold.word.as_str()),
+            now_ms,
+        });
+        let counted = message.sender(SenderContext {
+            tracker: Some(signals),
+            ..*context
+        });
+        self.judge(scratch, &counted, oversized)
+    }
+
+    /// The verdict on a message already folded and matched into `scratch`.
+    fn judge<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+        oversized: bool,
+    ) -> Verdict<'s> {
         let inner = &*self.inner;
         let kind = message.message_kind();
         let scores = if inner.spam.is_some() || inner.toxicity.is_some() {

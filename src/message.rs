@@ -38,6 +38,10 @@ pub struct SenderContext {
     pub sender_id: Option<u64>,
     /// An opaque id of the channel or recipient.
     pub recipient_id: Option<u64>,
+    /// What a [`SenderTracker`](crate::tracker::SenderTracker) counted for this sender,
+    /// this message included. [`Filter::check_tracked`](crate::Filter::check_tracked) fills
+    /// it in; a caller observing on its own may set it.
+    pub tracker: Option<crate::tracker::SenderSignals>,
 }
 
 /// One message to check.

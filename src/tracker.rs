@@ -142,10 +142,11 @@ impl Fingerprint {
         Fingerprint::of_folded(&folder.fold(text))
     }
 
-    /// The fingerprint of text already folded.
+    /// The fingerprint of text already folded: of its word view with repeated letters
+    /// collapsed, so that `freeee` and `free` agree.
     #[must_use]
     pub fn of_folded(folded: &FoldedRef<'_>) -> Fingerprint {
-        Fingerprint::of_words(folded.word())
+        Fingerprint::of_words(folded.word_collapsed())
     }
 
     /// The fingerprint of space-separated words (for instance a folded word view).
@@ -237,7 +238,7 @@ pub struct SenderObservation {
 
 /// What the tracker knows about a sender after counting one more message, all within the
 /// window and including that message.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SenderSignals {
     /// Messages sent (to anyone). Counted in time buckets, so the window's far edge moves in
     /// steps of an eighth of the window.

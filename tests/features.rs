@@ -9,9 +9,9 @@ use chatguard::features::{self, NAMES};
 use chatguard::model::Loader;
 use chatguard::{Category, Filter, FilterBuilder, Message, MessageKind, SenderContext};
 
-/// The fingerprint of schema version 1. A change here means the features changed meaning:
+/// The fingerprint of schema version 2. A change here means the features changed meaning:
 /// bump `features::VERSION` and retrain the default models (`tools/train_default_models.py`).
-const FINGERPRINT: &str = "e9c54617a79eef1c";
+const FINGERPRINT: &str = "81f74c579e7e6c6d";
 
 #[test]
 fn schema_names_and_fingerprint_are_stable() {
@@ -20,7 +20,7 @@ fn schema_names_and_fingerprint_are_stable() {
     assert_eq!(schema.names, NAMES);
     assert_eq!(schema.fingerprint(), FINGERPRINT);
     assert_eq!(schema.hashing.tokenizer, "chatguard-words-v1");
-    assert_eq!(schema.dimension(), NAMES.len() + (1 << 18));
+    assert_eq!(schema.dimension(), NAMES.len() + (1 << 16));
 }
 
 #[test]
@@ -65,6 +65,23 @@ fn features_are_deterministic_and_neutral_without_context() {
     assert_eq!(f.get("sender_age_days_log"), Some(2f32.ln()));
     assert_eq!(f.get("sender_first_contact"), Some(1.0));
     assert_eq!(f.get("sender_verified"), Some(-1.0));
+    assert_eq!(f.get("tracker_known"), Some(0.0));
+    let tracked = whisper.sender(SenderContext {
+        tracker: Some(chatguard::tracker::SenderSignals {
+            messages_in_window: 3,
+            distinct_recipients: 3,
+            near_duplicate_fanout: 2,
+            known_for_ms: 60_000,
+        }),
+        ..*whisper.sender_context()
+    });
+    let f = filter.features(&tracked);
+    assert_eq!(f.get("tracker_known"), Some(1.0));
+    assert_eq!(f.get("tracker_messages_log"), Some(4f32.ln()));
+    assert_eq!(f.get("tracker_recipients_log"), Some(4f32.ln()));
+    assert_eq!(f.get("tracker_fanout_log"), Some(3f32.ln()));
+    assert_eq!(f.get("tracker_known_minutes_log"), Some(2f32.ln()));
+    assert_eq!(f.get("sender_age_known"), Some(1.0));
     let f = filter.features(&Message::new("f.u.c.k off"));
     assert!(f.get("hits_profanity_log").unwrap() > 0.0);
     assert!(f.get("fold_separators_skipped_log").unwrap() > 0.0);
@@ -80,7 +97,7 @@ struct HashingRow {
 
 /// `fixtures/hashing/extractor_sklearn.jsonl` (written by `tools/train_default_models.py`):
 /// for each text, the extractor's tokens and scikit-learn's `HashingVectorizer` (analyzer =
-/// word unigrams and bigrams, `norm="l2"`, alternate signs, 2^18 columns) over them.
+/// word unigrams and bigrams, `norm="l2"`, alternate signs, 2^16 columns) over them.
 #[test]
 fn hashed_block_matches_sklearn_on_the_extractor_tokens() {
     let filter = Filter::default_english().unwrap();

@@ -331,7 +331,9 @@ def hashing_fixture(chatguard, work, out):
         grams += [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
         return grams
 
-    hv = HashingVectorizer(analyzer=analyzer, n_features=2 ** 18, alternate_sign=True, norm="l2")
+    schema = cx.read_schema(os.path.join(work, "schema.json"))
+    hv = HashingVectorizer(analyzer=analyzer, n_features=2 ** schema["hashing"]["bits"], alternate_sign=True,
+                           norm="l2")
     X = hv.transform([r["tokens"] for r in rows]).tocsr()
     X.sum_duplicates()
     X.eliminate_zeros()
