@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::features::{self, FeatureBuffers, Features};
 use crate::fold::{self, FoldBuffers, Folded};
 use crate::message::{Message, MessageKind, SenderContext};
-use crate::model::{FeatureRow, Model};
+use crate::model::{FeatureRow, LinearPair, Model};
 use crate::rules::CompileLimits;
 use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
 use crate::tracker::{Fingerprint, SenderObservation, SenderTracker};
@@ -189,6 +189,13 @@ impl FilterBuilder {
                 max_regex_size: config.max_regex_size,
             },
         )?;
+        let linear = LinearPair::new([
+            self.spam.as_ref().and_then(Model::as_linear),
+            self.toxicity.as_ref().and_then(Model::as_linear),
+        ]);
+        let covered = |k: usize| linear.as_ref().is_some_and(|pair| pair.has(k));
+        let needs_row =
+            self.spam.is_some() && !covered(0) || self.toxicity.is_some() && !covered(1);
         Ok(Filter {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -196,6 +203,8 @@ impl FilterBuilder {
                 matcher,
                 spam: self.spam.clone(),
                 toxicity: self.toxicity.clone(),
+                linear,
+                needs_row,
                 pool: Mutex::new(Vec::new()),
             }),
         })
@@ -228,6 +237,10 @@ struct Inner {
     matcher: Matcher,
     spam: Option<Model>,
     toxicity: Option<Model>,
+    /// The spam (0) and toxicity (1) models that are linear, scored together.
+    linear: Option<LinearPair>,
+    /// Whether a model needs the merged feature row (one not in `linear`).
+    needs_row: bool,
     /// Scratch spaces for the allocating convenience calls.
     pool: Mutex<Vec<Scratch>>,
 }
@@ -425,13 +438,27 @@ impl Filter {
         let kind = message.message_kind();
         let scores = if inner.spam.is_some() || inner.toxicity.is_some() {
             self.extract(scratch, message, oversized);
-            let row = FeatureRow::new(&scratch.features.named, &scratch.features.hashed);
+            let f = &mut scratch.features;
+            // The linear models in one pass over the unmerged features; any other model on
+            // the merged row.
+            let margins = inner
+                .linear
+                .as_ref()
+                .map(|pair| (pair, pair.margins(&f.named, f.entries(), f.inv_norm())));
+            let row = if inner.needs_row {
+                f.row()
+            } else {
+                FeatureRow::new(&[], &[])
+            };
             // f32 is plenty for a probability a threshold is compared with.
             #[allow(clippy::cast_possible_truncation)]
-            let score = |m: &Model| m.predict_proba(row) as f32;
+            let score = |k: usize, m: &Model| match margins {
+                Some((pair, margins)) if pair.has(k) => crate::model::expit(margins[k]) as f32,
+                _ => m.predict_proba(row) as f32,
+            };
             ModelScores {
-                spam: inner.spam.as_ref().map(score),
-                toxicity: inner.toxicity.as_ref().map(score),
+                spam: inner.spam.as_ref().map(|m| score(0, m)),
+                toxicity: inner.toxicity.as_ref().map(|m| score(1, m)),
             }
         } else {
             ModelScores::default()
@@ -528,7 +555,7 @@ impl Filter {
     /// let mut scratch = filter.scratch();
     /// let row = filter.features_with(&mut scratch, &Message::new("hello there"));
     /// assert_eq!(row.dense.len(), chatguard::features::NAMES.len());
-    /// assert_eq!(row.hashed.len(), 3); // "hello", "there", "hello there"
+    /// assert_eq!(row.hashed.len(), 2); // "hello", "there"
     /// ```
     pub fn features_with<'s>(
         &self,
@@ -537,7 +564,7 @@ impl Filter {
     ) -> FeatureRow<'s> {
         let oversized = self.fold_and_match(scratch, message);
         self.extract(scratch, message, oversized);
-        FeatureRow::new(&scratch.features.named, &scratch.features.hashed)
+        scratch.features.row()
     }
 
     /// The features of a message, owned, with the tokens they were hashed from (for tools;
@@ -552,12 +579,12 @@ impl Filter {
         scratch: &mut Scratch,
         message: &Message<'_>,
     ) -> Features {
-        self.features_with(scratch, message);
-        let f = &scratch.features;
+        let row = self.features_with(scratch, message);
+        let (named, hashed) = (row.dense.to_vec(), row.hashed.to_vec());
         Features {
-            named: f.named.to_vec(),
-            hashed: f.hashed.clone(),
-            tokens: f.tokens().map(str::to_owned).collect(),
+            named,
+            hashed,
+            tokens: features::tokens(&scratch.fold.word),
         }
     }
 

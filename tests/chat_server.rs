@@ -255,7 +255,7 @@ async fn young_account_fanout(template: &str, first_two_held: bool) {
 async fn whisper_fanout_of_spam_text_from_a_new_account_reaches_no_one() {
     // The default spam model already holds this text on its own (review), so the first two
     // are held; the fan-out policy drops the third, fourth and fifth.
-    young_account_fanout("buy cheap followers at x.com", true).await;
+    young_account_fanout("buy followers and views cheap at x.com", true).await;
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ Data and splits (seed ``SEED``):
   entities unescaped, "RT @user:" prefixes and t.co links removed, other @mentions kept).
 
 The regularization strength and class weighting are chosen by cross-validation on the train
-split only (spam: 5 folds over C in 0.3..30; toxicity: 3 folds over C in 0.1..1, kept small
+split only (spam: 5 folds over C in 0.3..30; toxicity: 3 folds over C in 0.1..3, kept small
 because the set is larger).
 Hashed columns seen in fewer than ``MIN_DF`` training messages are zeroed before fitting, so
 they get no weight (this keeps the files small and changes nothing else: a zero weight is
@@ -326,10 +326,11 @@ def hashing_fixture(chatguard, work, out):
     with open(tokens_path, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
 
+    lo, hi = tuple(cx.read_schema(os.path.join(work, "schema.json"))["hashing"]["word_ngrams"])
+
     def analyzer(tokens):
-        grams = list(tokens)
-        grams += [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
-        return grams
+        # scikit-learn's word n-grams: the tokens joined by one space, shortest first.
+        return [" ".join(tokens[i:i + n]) for n in range(lo, hi + 1) for i in range(len(tokens) - n + 1)]
 
     schema = cx.read_schema(os.path.join(work, "schema.json"))
     hv = HashingVectorizer(analyzer=analyzer, n_features=2 ** schema["hashing"]["bits"], alternate_sign=True,
@@ -389,7 +390,7 @@ def main(argv=None):
         m = train_one(chatguard, work, "toxicity", dav_train, [("davidson_test", dav_test)], "f1_macro",
                       "toxicity: logistic regression on chatguard features; Davidson et al. 2017, classes 0-1 "
                       "toxic vs 2, tweets cleaned, stratified 80/20, seed %d; tools/train_default_models.py" % SEED,
-                      os.path.join(args.out_dir, "toxicity.json"), [0.1, 0.3, 1.0], 3,
+                      os.path.join(args.out_dir, "toxicity.json"), [0.1, 0.3, 1.0, 3.0], 3,
                       deploy_prior=CHAT_TOXIC_PRIOR)
         all_metrics["toxicity"] = m
     with open(metrics_path, "w", encoding="utf-8") as f:

@@ -15,7 +15,7 @@
 //! | `caps_ratio` | upper-case letters / letters |
 //! | `digit_ratio`, `symbol_ratio` | ASCII digits, ASCII punctuation / non-space characters |
 //! | `non_ascii_ratio` | non-ASCII characters / characters |
-//! | `repeat_run_log` | `ln` of the longest run of one character |
+//! | `letter_run_log` | `ln` of the longest run of one letter or digit in the folded words (`soooo` → `ln 4`) |
 //! | `distinct_char_ratio` | distinct characters / characters |
 //! | `urls_log`, `mentions_log`, `emoji_log` | `ln(1 + n)` of links, `@name`s, emoji |
 //! | `exclamations_log`, `currency_log` | `ln(1 + n)` of `!` and of `$ £ € ¥` |
@@ -40,11 +40,15 @@
 //! Tokens are the words of the folded word view (lower case, confusables and compatibility
 //! forms mapped, marks and invisibles dropped, `v` as `u`), with every repeated letter kept at
 //! most twice (`freeeee` → `free`), and a token made only of digits replaced by its shape
-//! (`<n2>` for 1–2 digits, `<n4>` for 3–4, `<n5>` for more). Word n-grams are the tokens
-//! joined by one space, as scikit-learn joins them; each is hashed with
-//! [`hashing::FeatureHasher`] and the block is L2-normalized, exactly what
-//! `HashingVectorizer(analyzer=word_ngrams, norm="l2", alternate_sign=True)` computes from the
+//! (`<n2>` for 1–2 digits, `<n4>` for 3–4, `<n5>` for more). Each token is a word unigram
+//! ([`WORD_NGRAMS`]), hashed with [`hashing::FeatureHasher`], and the block is
+//! L2-normalized: exactly what `HashingVectorizer(analyzer=lambda tokens: tokens,
+//! norm="l2", alternate_sign=True)` computes from the
 //! same token list. At most [`MAX_TOKENS`] tokens are hashed.
+//!
+//! On the hot path the block is kept as one `(column, sign)` entry per token with the
+//! factor that normalizes it: a linear model's dot product is the same sum, so nothing is
+//! sorted unless a model needs the merged row (trees, calibrated models) or a tool asks.
 //!
 //! ```
 //! use chatguard::{Filter, Message};
@@ -56,16 +60,18 @@
 //! ```
 
 pub mod hashing;
+mod lexical;
 pub mod schema;
 
 use std::sync::{Arc, Mutex};
 
-use crate::fold::{FoldBuffers, FoldStats};
+use crate::fold::{FoldBuffers, FoldStats, Meta, View};
 use crate::message::{MessageKind, SenderContext};
-use crate::model::TextFeaturizer;
+use crate::model::{FeatureRow, TextFeaturizer};
 use crate::verdict::{Category, Hit, Severity};
 
-use hashing::FeatureHasher;
+use hashing::{FeatureHasher, Murmur3};
+use lexical::Lexical;
 use schema::{FeatureSchema, Hashing};
 
 /// Version of the feature definitions (see the module docs).
@@ -78,17 +84,12 @@ pub const TOKENIZER: &str = "chatguard-words-v1";
 /// bits score within 0.005 of each other; fewer columns keep the weights in cache.)
 pub const HASH_BITS: u8 = 16;
 
-/// Word n-gram lengths hashed: unigrams and bigrams.
-pub const WORD_NGRAMS: (u8, u8) = (1, 2);
+/// Word n-gram lengths hashed: unigrams. (Adding bigrams scored no better on the default
+/// models' test splits, and hashing them was half the cost of the features.)
+pub const WORD_NGRAMS: (u8, u8) = (1, 1);
 
 /// At most this many tokens of a message are hashed (the rest are ignored).
 pub const MAX_TOKENS: usize = 256;
-
-/// Bytes of token text kept per message (tokens past it are ignored).
-const MAX_TOKEN_BYTES: usize = 4096;
-
-/// The most hashed entries of one message: every n-gram of [`MAX_TOKENS`] tokens.
-const MAX_HASHED: usize = 2 * MAX_TOKENS;
 
 /// The number of named features.
 pub const N_NAMED: usize = 44;
@@ -102,7 +103,7 @@ pub const NAMES: [&str; N_NAMED] = [
     "digit_ratio",
     "symbol_ratio",
     "non_ascii_ratio",
-    "repeat_run_log",
+    "letter_run_log",
     "distinct_char_ratio",
     "urls_log",
     "mentions_log",
@@ -149,7 +150,7 @@ const CAPS: usize = 3;
 const DIGITS: usize = 4;
 const SYMBOLS: usize = 5;
 const NON_ASCII: usize = 6;
-const REPEAT_RUN: usize = 7;
+const LETTER_RUN: usize = 7;
 const DISTINCT: usize = 8;
 const URLS: usize = 9;
 const MENTIONS: usize = 10;
@@ -291,14 +292,21 @@ impl TextFeaturizer for Extractor {
 #[derive(Clone, Debug)]
 pub(crate) struct FeatureBuffers {
     pub named: [f32; N_NAMED],
-    /// Sorted, merged, L2-normalized hashed entries.
-    pub hashed: Vec<(u32, f32)>,
-    /// Token text, one space between tokens, so that every word n-gram is one contiguous
-    /// slice (hashed in one call, 4 bytes at a time).
-    token_text: Vec<u8>,
-    /// Token ranges in `token_text`.
-    tokens: Vec<(u32, u32)>,
+    /// The hashed block of the last message as one `(column, sign)` entry per token, in token
+    /// order: not merged, not normalized. Linear models score it directly (see
+    /// [`inv_norm`](Self::inv_norm)); [`row`](Self::row) builds the merged form on demand.
+    entries: Vec<(u32, f32)>,
+    /// `1 / ‖merged block‖₂`, 0 for an empty block.
+    inv_norm: f64,
+    /// Sorted, merged, L2-normalized entries, valid when `merged` is set.
+    hashed: Vec<(u32, f32)>,
+    merged: bool,
+    /// One bit per hashed column, all clear between messages: finds repeated columns without
+    /// sorting.
+    seen: Box<[u64]>,
     hasher: FeatureHasher,
+    /// Hashes of the digit shapes `<n2>`, `<n4>`, `<n5>`.
+    shapes: [i32; 3],
 }
 
 impl Default for FeatureBuffers {
@@ -320,32 +328,58 @@ pub(crate) struct Context<'a> {
 
 impl FeatureBuffers {
     pub fn new() -> FeatureBuffers {
+        let hasher = FeatureHasher::new(0, HASH_BITS, true);
+        let shape = |s: &[u8]| {
+            let mut h = hasher.start();
+            h.write(s);
+            h.finish()
+        };
         FeatureBuffers {
             named: [0.0; N_NAMED],
-            hashed: Vec::with_capacity(MAX_HASHED),
-            token_text: Vec::with_capacity(MAX_TOKEN_BYTES),
-            tokens: Vec::with_capacity(MAX_TOKENS),
-            hasher: FeatureHasher::new(0, HASH_BITS, true),
+            entries: Vec::with_capacity(MAX_TOKENS),
+            inv_norm: 0.0,
+            hashed: Vec::with_capacity(MAX_TOKENS),
+            merged: false,
+            seen: vec![0; (hasher.n_features() as usize).div_ceil(64)].into_boxed_slice(),
+            hasher,
+            shapes: [shape(b"<n2>"), shape(b"<n4>"), shape(b"<n5>")],
         }
-    }
-
-    /// The tokens of the last message, for tools.
-    pub fn tokens(&self) -> impl Iterator<Item = &str> {
-        self.tokens.iter().map(|&(s, e)| {
-            std::str::from_utf8(&self.token_text[s as usize..e as usize]).unwrap_or("")
-        })
     }
 
     /// Fills the buffers for one message. Allocates nothing.
     pub fn extract(&mut self, text: &[u8], fold: &FoldBuffers, cx: &Context<'_>) {
         self.named = [0.0; N_NAMED];
-        lexical(text, &mut self.named);
+        lexical_features(&Lexical::of(text), text.len(), &mut self.named);
         fold_features(&fold.stats, &mut self.named);
         self.hit_features(cx);
-        let truncated = self.tokenize(fold);
-        self.named[WORDS] = ln1p(self.tokens.len());
+        let (truncated, longest_run) = self.hash_tokens(&fold.word);
+        self.named[WORDS] = ln1p(self.entries.len());
+        self.named[LETTER_RUN] = if longest_run > 1 {
+            f32::from(longest_run).ln()
+        } else {
+            0.0
+        };
         self.named[TOKENS_TRUNCATED] = flag(truncated);
-        self.hash_ngrams();
+    }
+
+    /// The unmerged hashed entries, one per token.
+    pub fn entries(&self) -> &[(u32, f32)] {
+        &self.entries
+    }
+
+    /// The factor that L2-normalizes the hashed block.
+    pub fn inv_norm(&self) -> f64 {
+        self.inv_norm
+    }
+
+    /// The features as a model input, with the hashed block sorted, merged and normalized as
+    /// scikit-learn's `HashingVectorizer` leaves it. The first call after
+    /// [`extract`](Self::extract) builds that block; allocates nothing.
+    pub fn row(&mut self) -> FeatureRow<'_> {
+        if !self.merged {
+            self.merge();
+        }
+        FeatureRow::new(&self.named, &self.hashed)
     }
 
     fn hit_features(&mut self, cx: &Context<'_>) {
@@ -388,107 +422,52 @@ impl FeatureBuffers {
         }
     }
 
-    /// Splits the collapsed word view into tokens (see the module docs). Returns whether
-    /// tokens were dropped for want of room.
-    fn tokenize(&mut self, fold: &FoldBuffers) -> bool {
-        self.token_text.clear();
-        self.tokens.clear();
-        let view = &fold.word;
-        // Words of the view are one space apart; walk its bytes (a character's run length
-        // sits on its first byte) rather than splitting and re-encoding `char`s.
-        let bytes = &view.text;
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b' ' {
-                i += 1;
-                continue;
+    /// Hashes the tokens of the word view into `entries` and computes the block's norm.
+    /// Returns whether tokens past [`MAX_TOKENS`] were left out, and the longest run of one
+    /// character in the words (all of them).
+    fn hash_tokens(&mut self, view: &View) -> (bool, u8) {
+        self.entries.clear();
+        self.merged = false;
+        let mut repeated = false;
+        let mut truncated = false;
+        let mut tokens = Tokens::new(view);
+        for token in &mut tokens {
+            if self.entries.len() == MAX_TOKENS {
+                truncated = true;
+                break;
             }
-            let j = bytes[i..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(bytes.len(), |k| i + k);
-            if self.tokens.len() == MAX_TOKENS {
-                return true;
-            }
-            if bytes[i..j].iter().all(u8::is_ascii_digit) {
-                let digits: usize = view.meta[i..j]
-                    .iter()
-                    .map(|m| usize::from(m.run.min(2)))
-                    .sum();
-                let shape: &[u8] = match digits {
-                    0..=2 => b"<n2>",
-                    3..=4 => b"<n4>",
-                    _ => b"<n5>",
-                };
-                if !self.push_token(shape) {
-                    return true;
-                }
-                i = j;
-                continue;
-            }
-            let before = self.token_text.len();
-            if before + 2 > MAX_TOKEN_BYTES {
-                return true;
-            }
-            if !self.tokens.is_empty() {
-                self.token_text.push(b' ');
-            }
-            let start = self.token_text.len();
-            let mut p = i;
-            while p < j {
-                let len = utf8_len(bytes[p]).min(j - p);
-                for _ in 0..view.meta[p].run.min(2) {
-                    if self.token_text.len() + len > MAX_TOKEN_BYTES {
-                        self.token_text.truncate(before);
-                        return true;
-                    }
-                    self.token_text.extend_from_slice(&bytes[p..p + len]);
-                }
-                p += len;
-            }
-            #[allow(clippy::cast_possible_truncation)]
-            self.tokens
-                .push((start as u32, self.token_text.len() as u32));
-            i = j;
+            let h = match token {
+                Token::Digits(k) => self.shapes[k],
+                Token::Word(word) => word.hash(self.hasher.start()),
+            };
+            let slot = self.hasher.slot_of_hash(h);
+            let (word, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
+            repeated |= self.seen[word] & bit != 0;
+            self.seen[word] |= bit;
+            self.entries.push((slot.index, slot.sign));
         }
-        false
+        for &(index, _) in &self.entries {
+            self.seen[(index / 64) as usize] = 0;
+        }
+        if repeated {
+            // A column holds two tokens: their values add up (or cancel), so the norm comes
+            // from the merged block.
+            self.merge();
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            let n = self.entries.len() as f64;
+            self.inv_norm = if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 };
+        }
+        // Words past the last token hashed still count for the longest run.
+        (truncated, tokens.longest_run(view))
     }
 
-    fn push_token(&mut self, token: &[u8]) -> bool {
-        if self.token_text.len() + token.len() + 1 > MAX_TOKEN_BYTES {
-            return false;
-        }
-        if !self.tokens.is_empty() {
-            self.token_text.push(b' ');
-        }
-        let start = self.token_text.len();
-        self.token_text.extend_from_slice(token);
-        #[allow(clippy::cast_possible_truncation)]
-        self.tokens
-            .push((start as u32, self.token_text.len() as u32));
-        true
-    }
-
-    /// Hashes the word n-grams into `hashed`: sorted by index, duplicates summed, zeros
-    /// dropped, L2-normalized.
-    fn hash_ngrams(&mut self) {
+    /// Builds `hashed` from `entries`: sorted by column, duplicates summed, zeros dropped,
+    /// L2-normalized; sets `inv_norm` to match.
+    fn merge(&mut self) {
         self.hashed.clear();
-        let (lo, hi) = (usize::from(WORD_NGRAMS.0), usize::from(WORD_NGRAMS.1));
-        let n = self.tokens.len();
-        for i in 0..n {
-            let start = self.tokens[i].0 as usize;
-            for len in lo.max(1)..=hi.min(n - i) {
-                // Tokens are one space apart: the n-gram is the slice from the first token's
-                // start to the last one's end.
-                let end = self.tokens[i + len - 1].1 as usize;
-                let mut h = self.hasher.start();
-                h.write(&self.token_text[start..end]);
-                let slot = self.hasher.slot_of_hash(h.finish());
-                self.hashed.push((slot.index, slot.sign));
-            }
-        }
+        self.hashed.extend_from_slice(&self.entries);
         self.hashed.sort_unstable_by_key(|&(i, _)| i);
-        // Merge duplicates in place, dropping entries that cancel out.
         let mut out = 0;
         let mut k = 0;
         let mut sum_sq = 0.0f64;
@@ -511,7 +490,139 @@ impl FeatureBuffers {
             for e in &mut self.hashed {
                 e.1 = (f64::from(e.1) / norm) as f32;
             }
+            self.inv_norm = 1.0 / norm;
+        } else {
+            self.inv_norm = 0.0;
         }
+        self.merged = true;
+    }
+}
+
+/// The tokens of a folded word view (see the module docs), at most [`MAX_TOKENS`] of them.
+#[must_use]
+pub(crate) fn tokens(view: &View) -> Vec<String> {
+    Tokens::new(view)
+        .take(MAX_TOKENS)
+        .map(|token| match token {
+            Token::Digits(k) => ["<n2>", "<n4>", "<n5>"][k].to_owned(),
+            Token::Word(word) => word.to_string(),
+        })
+        .collect()
+}
+
+/// One token of the word view.
+enum Token<'a> {
+    /// A run of digits, by the index of its shape (`<n2>`, `<n4>`, `<n5>`).
+    Digits(usize),
+    Word(Word<'a>),
+}
+
+/// The bytes of one word of the view and their metadata.
+struct Word<'a> {
+    text: &'a [u8],
+    meta: &'a [Meta],
+    /// Whether no character of it was repeated, so its text is the token as it stands.
+    single: bool,
+}
+
+impl Word<'_> {
+    /// Each character, repeated as often as it was in the message but at most twice.
+    fn for_each_piece(&self, mut f: impl FnMut(&[u8])) {
+        let mut p = 0;
+        while p < self.text.len() {
+            let len = utf8_len(self.text[p]).min(self.text.len() - p);
+            for _ in 0..self.meta[p].run.min(2) {
+                f(&self.text[p..p + len]);
+            }
+            p += len;
+        }
+    }
+
+    fn hash(&self, mut h: Murmur3) -> i32 {
+        if self.single {
+            h.write(self.text);
+        } else {
+            self.for_each_piece(|piece| h.write(piece));
+        }
+        h.finish()
+    }
+}
+
+impl std::fmt::Display for Word<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut bytes = Vec::with_capacity(2 * self.text.len());
+        self.for_each_piece(|piece| bytes.extend_from_slice(piece));
+        f.write_str(&String::from_utf8_lossy(&bytes))
+    }
+}
+
+/// The words of a view, one space apart.
+struct Tokens<'a> {
+    view: &'a View,
+    at: usize,
+    /// The longest run of one character in the words returned so far.
+    longest_run: u8,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(view: &'a View) -> Tokens<'a> {
+        Tokens {
+            view,
+            at: 0,
+            longest_run: 0,
+        }
+    }
+
+    /// The longest run of one character in all the words of the view, including those not
+    /// returned yet.
+    fn longest_run(&mut self, view: &View) -> u8 {
+        let rest = view.meta[self.at.min(view.meta.len())..]
+            .iter()
+            .map(|m| m.run)
+            .max()
+            .unwrap_or(0);
+        self.longest_run.max(rest)
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let (bytes, meta) = (&self.view.text, &self.view.meta);
+        let mut i = self.at;
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        if i == bytes.len() {
+            self.at = i;
+            return None;
+        }
+        let start = i;
+        let (mut digits, mut longest) = (true, 0u8);
+        // One pass over the word: whether it is all digits, and its longest run (every byte
+        // of a character carries the character's run).
+        while i < bytes.len() && bytes[i] != b' ' {
+            digits &= bytes[i].is_ascii_digit();
+            longest = longest.max(meta[i].run);
+            i += 1;
+        }
+        self.at = i;
+        self.longest_run = self.longest_run.max(longest);
+        let (text, meta) = (&bytes[start..i], &meta[start..i]);
+        if digits {
+            let digits: usize = meta.iter().map(|m| usize::from(m.run.min(2))).sum();
+            return Some(Token::Digits(match digits {
+                0..=2 => 0,
+                3..=4 => 1,
+                _ => 2,
+            }));
+        }
+        Some(Token::Word(Word {
+            text,
+            meta,
+            single: longest <= 1,
+        }))
     }
 }
 
@@ -533,21 +644,16 @@ fn tristate(v: Option<bool>) -> f32 {
     }
 }
 
+/// `ln(1 + n)` for the counts most messages have, computed once.
+static LN1P: std::sync::LazyLock<[f32; 1024]> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::cast_precision_loss)]
+    std::array::from_fn(|n| (n as f64).ln_1p() as f32)
+});
+
 #[inline]
 #[allow(clippy::cast_precision_loss)]
 fn ln1p(n: usize) -> f32 {
-    // The few small counts come from a table; the rest are computed.
-    const TABLE: [f32; 8] = [
-        0.0,
-        std::f32::consts::LN_2,
-        1.098_612_3,
-        1.386_294_4,
-        1.609_438,
-        1.791_759_5,
-        1.945_910_1,
-        2.079_441_5,
-    ];
-    match TABLE.get(n) {
+    match LN1P.get(n) {
         Some(&v) => v,
         None => (n as f64).ln_1p() as f32,
     }
@@ -580,54 +686,6 @@ fn fold_features(s: &FoldStats, named: &mut [f32; N_NAMED]) {
     }
 }
 
-fn is_emoji(c: char) -> bool {
-    matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
-}
-
-/// Whether a whitespace-separated word of the original text is a link: a scheme (`http://`),
-/// `www.`, or a host ending in a common top-level domain.
-fn is_url(word: &[u8]) -> bool {
-    const TLDS: [&[u8]; 24] = [
-        b"com", b"net", b"org", b"gg", b"tv", b"io", b"ly", b"co", b"me", b"ru", b"xyz", b"info",
-        b"biz", b"uk", b"de", b"us", b"link", b"click", b"shop", b"top", b"site", b"online",
-        b"app", b"store",
-    ];
-    if word.len() < 4 || !word.contains(&b'.') && !word.contains(&b':') {
-        return false;
-    }
-    if word.windows(3).any(|w| w == b"://") {
-        return true;
-    }
-    if word.len() > 4 && word[..4].eq_ignore_ascii_case(b"www.") {
-        return true;
-    }
-    // host.tld, optionally followed by a path: find the host part.
-    let host_end = word.iter().position(|&b| b == b'/').unwrap_or(word.len());
-    let host = &word[..host_end];
-    let host = host
-        .strip_suffix(b".")
-        .or_else(|| host.strip_suffix(b","))
-        .unwrap_or(host);
-    let Some(dot) = host.iter().rposition(|&b| b == b'.') else {
-        return false;
-    };
-    let (name, tld) = (&host[..dot], &host[dot + 1..]);
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && name.iter().any(u8::is_ascii_alphabetic)
-        && TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t))
-}
-
-fn is_mention(word: &[u8]) -> bool {
-    word.len() >= 2
-        && word[0] == b'@'
-        && word[1..]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-}
-
 /// The length of the UTF-8 sequence a lead byte starts.
 fn utf8_len(lead: u8) -> usize {
     match lead {
@@ -638,147 +696,19 @@ fn utf8_len(lead: u8) -> usize {
     }
 }
 
-/// Counts gathered by [`lexical`]'s single pass.
-#[derive(Default)]
-struct Lexical {
-    chars: u32,
-    upper: u32,
-    letters: u32,
-    digits: u32,
-    symbols: u32,
-    non_space: u32,
-    non_ascii: u32,
-    emoji: u32,
-    exclamations: u32,
-    currency: u32,
-    urls: u32,
-    mentions: u32,
-    longest: u32,
-    run: u32,
-    prev: Option<char>,
-    /// Distinct characters, by code point modulo 1024 (exact for Latin text).
-    seen: [u64; 16],
-    distinct: u32,
-    word_start: Option<usize>,
-}
-
-impl Lexical {
-    #[inline]
-    fn repeat_and_distinct(&mut self, c: char) {
-        self.chars += 1;
-        if self.prev == Some(c) {
-            self.run += 1;
-        } else {
-            self.run = 1;
-            self.prev = Some(c);
-        }
-        self.longest = self.longest.max(self.run);
-        let slot = (u32::from(c) % 1024) as usize;
-        let bit = 1u64 << (slot % 64);
-        if self.seen[slot / 64] & bit == 0 {
-            self.seen[slot / 64] |= bit;
-            self.distinct += 1;
-        }
-    }
-
-    #[inline]
-    fn end_word(&mut self, text: &[u8], at: usize) {
-        if let Some(s) = self.word_start.take() {
-            let word = &text[s..at];
-            self.urls += u32::from(is_url(word));
-            self.mentions += u32::from(is_mention(word));
-        }
-    }
-
-    #[inline]
-    fn ascii(&mut self, text: &[u8], at: usize, b: u8) {
-        self.repeat_and_distinct(char::from(b));
-        // `char::is_whitespace`, not `u8::is_ascii_whitespace`: the latter misses `\x0b`.
-        if char::from(b).is_whitespace() {
-            self.end_word(text, at);
-            return;
-        }
-        if self.word_start.is_none() {
-            self.word_start = Some(at);
-        }
-        self.non_space += 1;
-        if b.is_ascii_alphabetic() {
-            self.letters += 1;
-            self.upper += u32::from(b.is_ascii_uppercase());
-        } else if b.is_ascii_digit() {
-            self.digits += 1;
-        } else if b.is_ascii_punctuation() {
-            self.symbols += 1;
-            self.exclamations += u32::from(b == b'!');
-            self.currency += u32::from(b == b'$');
-        }
-    }
-
-    fn other(&mut self, text: &[u8], at: usize, c: char) {
-        self.repeat_and_distinct(c);
-        if c.is_whitespace() {
-            self.end_word(text, at);
-            return;
-        }
-        if self.word_start.is_none() {
-            self.word_start = Some(at);
-        }
-        self.non_space += 1;
-        self.non_ascii += 1;
-        if c.is_alphabetic() {
-            self.letters += 1;
-            self.upper += u32::from(c.is_uppercase());
-        }
-        self.emoji += u32::from(is_emoji(c));
-        self.currency += u32::from(matches!(c, '£' | '€' | '¥'));
-    }
-}
-
-/// The lexical features of the original text, in one pass (ASCII byte by byte; other
-/// characters decoded; an invalid UTF-8 sequence counts as one whitespace character).
-fn lexical(text: &[u8], named: &mut [f32; N_NAMED]) {
-    let mut lx = Lexical::default();
-    let mut offset = 0;
-    for chunk in text.utf8_chunks() {
-        let valid = chunk.valid();
-        let bytes = valid.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b.is_ascii() {
-                lx.ascii(text, offset + i, b);
-                i += 1;
-            } else {
-                // `i` is on a char boundary of a valid chunk.
-                let c = valid[i..].chars().next().unwrap_or(' ');
-                lx.other(text, offset + i, c);
-                i += c.len_utf8();
-            }
-        }
-        offset += bytes.len();
-        if !chunk.invalid().is_empty() {
-            lx.other(text, offset, ' ');
-            offset += chunk.invalid().len();
-        }
-    }
-    lx.end_word(text, text.len());
-    named[LEN_CHARS] = ln1p(lx.chars as usize);
-    named[LEN_BYTES] = ln1p(text.len());
-    named[CAPS] = ratio(lx.upper, lx.letters);
-    named[DIGITS] = ratio(lx.digits, lx.non_space);
-    named[SYMBOLS] = ratio(lx.symbols, lx.non_space);
-    named[NON_ASCII] = ratio(lx.non_ascii, lx.chars);
-    named[REPEAT_RUN] = if lx.longest > 1 {
-        f64::from(lx.longest).ln() as f32
-    } else {
-        0.0
-    };
-    named[DISTINCT] = ratio(lx.distinct, lx.chars);
-    named[URLS] = ln1p(lx.urls as usize);
-    named[MENTIONS] = ln1p(lx.mentions as usize);
-    named[EMOJI] = ln1p(lx.emoji as usize);
-    named[EXCLAMATIONS] = ln1p(lx.exclamations as usize);
-    named[CURRENCY] = ln1p(lx.currency as usize);
+fn lexical_features(n: &Lexical, bytes: usize, named: &mut [f32; N_NAMED]) {
+    named[LEN_CHARS] = ln1p(n.chars as usize);
+    named[LEN_BYTES] = ln1p(bytes);
+    named[CAPS] = ratio(n.upper, n.letters);
+    named[DIGITS] = ratio(n.digits, n.non_space);
+    named[SYMBOLS] = ratio(n.symbols, n.non_space);
+    named[NON_ASCII] = ratio(n.non_ascii, n.chars);
+    named[DISTINCT] = ratio(n.distinct, n.chars);
+    named[URLS] = ln1p(n.urls as usize);
+    named[MENTIONS] = ln1p(n.mentions as usize);
+    named[EMOJI] = ln1p(n.emoji as usize);
+    named[EXCLAMATIONS] = ln1p(n.exclamations as usize);
+    named[CURRENCY] = ln1p(n.currency as usize);
 }
 
 #[cfg(test)]
@@ -794,6 +724,7 @@ mod tests {
         assert_eq!(NAMES[FOLD_FIRST + 8], "fold_mixed_script_words_log");
         assert_eq!(NAMES[HIT_SEVERITY], "hit_severity");
         assert_eq!(NAMES[OVERSIZED], "oversized");
+        assert_eq!(NAMES[LETTER_RUN], "letter_run_log");
         assert_eq!(NAMES[TRACKER_KNOWN], "tracker_known");
         assert_eq!(NAMES[TRACKER_KNOWN_MINUTES], "tracker_known_minutes_log");
         assert_eq!(TRACKER_KNOWN_MINUTES + 1, N_NAMED);
@@ -802,30 +733,10 @@ mod tests {
 
     #[test]
     fn ln1p_table_is_exact() {
-        for n in 0..8 {
+        for n in (0..1100).chain([4096, 1 << 20]) {
             #[allow(clippy::cast_precision_loss)]
             let want = (n as f64).ln_1p() as f32;
             assert_eq!(ln1p(n).to_bits(), want.to_bits(), "{n}");
         }
-    }
-
-    #[test]
-    fn links_and_mentions() {
-        for url in [
-            "http://x.y",
-            "https://bit.ly/abc",
-            "www.example.org",
-            "free-robux.xyz",
-            "twitch.tv/someone",
-            "Example.COM,",
-        ] {
-            assert!(is_url(url.as_bytes()), "{url}");
-        }
-        for not in ["a.b", "3.50", "e.g.", "...", "hello", "lol.jk", "1.com"] {
-            assert!(!is_url(not.as_bytes()), "{not}");
-        }
-        assert!(is_mention(b"@streamer_1"));
-        assert!(!is_mention(b"@"));
-        assert!(!is_mention(b"a@b"));
     }
 }

@@ -181,6 +181,88 @@ impl Linear {
     }
 }
 
+/// Up to two linear models over the same schema, their weights interleaved, scored together
+/// in one pass over a message's features (the filter's spam and toxicity models).
+///
+/// The hashed block is read as one `(column, sign)` entry per token plus the factor that
+/// L2-normalizes it (see [`crate::features`]): `w · x` over the merged, normalized block is
+/// the same sum, so no sorting or merging is needed. Results equal
+/// [`Model::predict_proba`](super::Model::predict_proba)'s up to the order of floating-point
+/// additions.
+#[derive(Clone, Debug)]
+pub(crate) struct LinearPair {
+    intercept: [f64; 2],
+    named: Box<[[f64; 2]]>,
+    hashed: Box<[[f64; 2]]>,
+    present: [bool; 2],
+}
+
+impl LinearPair {
+    /// A pair of the models that are plain linear models with a dense hashed block; `None`
+    /// when neither is.
+    pub(crate) fn new(models: [Option<&Linear>; 2]) -> Option<LinearPair> {
+        let models = models.map(|m| m.filter(|l| matches!(l.hashed, Hashed::Dense(_))));
+        let first = models.iter().flatten().next()?;
+        let Hashed::Dense(first_hashed) = &first.hashed else {
+            return None;
+        };
+        let (n_named, n_hashed) = (first.named.len(), first_hashed.len());
+        let mut pair = LinearPair {
+            intercept: [0.0; 2],
+            named: vec![[0.0; 2]; n_named].into_boxed_slice(),
+            hashed: vec![[0.0; 2]; n_hashed].into_boxed_slice(),
+            present: [false; 2],
+        };
+        for (k, model) in models.iter().enumerate() {
+            let Some(model) = model else { continue };
+            let Hashed::Dense(hashed) = &model.hashed else {
+                continue;
+            };
+            if model.named.len() != n_named || hashed.len() != n_hashed {
+                continue;
+            }
+            pair.present[k] = true;
+            pair.intercept[k] = model.intercept;
+            for (slot, &w) in pair.named.iter_mut().zip(model.named.iter()) {
+                slot[k] = w;
+            }
+            for (slot, &w) in pair.hashed.iter_mut().zip(hashed.iter()) {
+                slot[k] = w;
+            }
+        }
+        Some(pair)
+    }
+
+    /// Whether model `k` (0 or 1) is scored by this pair.
+    pub(crate) fn has(&self, k: usize) -> bool {
+        self.present[k]
+    }
+
+    /// Both models' decision functions for named features `named` and hashed `entries`
+    /// (`(column, value)`, duplicates allowed) scaled by `scale`.
+    #[inline]
+    pub(crate) fn margins(&self, named: &[f32], entries: &[(u32, f32)], scale: f64) -> [f64; 2] {
+        let mut dot = [0.0f64; 2];
+        for (w, &x) in self.named.iter().zip(named) {
+            let x = f64::from(x);
+            dot[0] += w[0] * x;
+            dot[1] += w[1] * x;
+        }
+        let mut hashed = [0.0f64; 2];
+        for &(i, v) in entries {
+            if let Some(w) = self.hashed.get(i as usize) {
+                let v = f64::from(v);
+                hashed[0] += w[0] * v;
+                hashed[1] += w[1] * v;
+            }
+        }
+        [
+            self.intercept[0] + dot[0] + hashed[0] * scale,
+            self.intercept[1] + dot[1] + hashed[1] * scale,
+        ]
+    }
+}
+
 /// A calibrator mapping a decision-function value to a probability.
 #[derive(Clone, Debug)]
 pub(crate) enum Calibrator {

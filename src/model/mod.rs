@@ -110,6 +110,7 @@ pub use tree::{f32_at_or_below, f32_below};
 
 use crate::features::schema::FeatureSchema;
 
+pub(crate) use linear::LinearPair;
 use linear::{calibrated_proba, Linear, Member};
 use tree::Ensemble;
 
@@ -344,6 +345,14 @@ impl Model {
     pub fn linear_weight(&self, j: usize) -> Option<f64> {
         match &self.scorer {
             Scorer::Linear(linear) => Some(linear.weight(j)),
+            _ => None,
+        }
+    }
+
+    /// The linear model inside, for [`LinearPair`].
+    pub(crate) fn as_linear(&self) -> Option<&Linear> {
+        match &self.scorer {
+            Scorer::Linear(linear) => Some(linear),
             _ => None,
         }
     }

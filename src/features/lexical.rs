@@ -1,0 +1,421 @@
+//! The lexical features of the original text: lengths, character classes, runs, links,
+//! mentions, emoji.
+//!
+//! One pass: ASCII bytes (most chat) are counted eight character classes at once, with one
+//! table lookup and one addition per byte (a byte-wide counter per class in a `u64`); other
+//! characters are decoded and classified one by one, and an invalid UTF-8 sequence counts
+//! as one whitespace character. Words are only looked at (for links and mentions) when the
+//! text holds a `.`, `:` or `@`.
+
+/// Counts gathered from one message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Lexical {
+    pub chars: u32,
+    pub upper: u32,
+    pub letters: u32,
+    pub digits: u32,
+    pub symbols: u32,
+    pub non_space: u32,
+    pub non_ascii: u32,
+    pub emoji: u32,
+    pub exclamations: u32,
+    pub currency: u32,
+    pub urls: u32,
+    pub mentions: u32,
+    /// Distinct characters: ASCII ones exactly, others by code point modulo 1024.
+    pub distinct: u32,
+}
+
+/// The byte-wide counters of [`CLASSES`], by position in the `u64`.
+const UPPER: usize = 0;
+const LOWER: usize = 1;
+const DIGIT: usize = 2;
+const SPACE: usize = 3;
+const BANG: usize = 4;
+const DOLLAR: usize = 5;
+/// `.`, `:` and `@`: a word holding one may be a link or a mention.
+const MARK: usize = 6;
+/// ASCII control characters other than whitespace: not letters, digits or punctuation.
+const CONTROL: usize = 7;
+
+/// For each ASCII byte, a 1 in the byte-wide counter of its class (none for punctuation
+/// other than `! $ . : @`).
+static CLASSES: [u64; 128] = classes();
+
+const fn classes() -> [u64; 128] {
+    let mut table = [0u64; 128];
+    let mut i = 0;
+    while i < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let b = i as u8;
+        let class = if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b == b' ' || (b >= b'\t' && b <= b'\r') {
+            // `char::is_whitespace` on ASCII: tab to carriage return, and space.
+            SPACE
+        } else if b == b'!' {
+            BANG
+        } else if b == b'$' {
+            DOLLAR
+        } else if b == b'.' || b == b':' || b == b'@' {
+            MARK
+        } else if b.is_ascii_punctuation() {
+            usize::MAX
+        } else {
+            CONTROL
+        };
+        if class != usize::MAX {
+            table[i] = 1 << (8 * class);
+        }
+        i += 1;
+    }
+    table
+}
+
+impl Lexical {
+    /// The counts of `text`.
+    pub fn of(text: &[u8]) -> Lexical {
+        let mut pass = Pass::default();
+        if text.is_ascii() {
+            pass.ascii(text);
+        } else {
+            for chunk in text.utf8_chunks() {
+                let valid = chunk.valid();
+                let bytes = valid.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() {
+                    if bytes[i] < 0x80 {
+                        let run = bytes[i..]
+                            .iter()
+                            .position(|&b| b >= 0x80)
+                            .unwrap_or(bytes.len() - i);
+                        pass.ascii(&bytes[i..i + run]);
+                        i += run;
+                    } else {
+                        // `i` is on a character boundary of a valid chunk.
+                        let c = valid[i..].chars().next().unwrap_or(' ');
+                        pass.other(Some(c));
+                        i += c.len_utf8();
+                    }
+                }
+                if !chunk.invalid().is_empty() {
+                    pass.other(None);
+                }
+            }
+        }
+        pass.finish(text)
+    }
+}
+
+/// The state of [`Lexical::of`]'s pass.
+struct Pass {
+    n: Lexical,
+    /// The byte-wide class counters, summed.
+    classes: [u32; 8],
+    ascii: u32,
+    seen_ascii: [bool; 128],
+    /// Other characters by code point modulo 1024.
+    seen_other: [u64; 16],
+    other: u32,
+    other_spaces: u32,
+}
+
+impl Default for Pass {
+    fn default() -> Pass {
+        Pass {
+            n: Lexical::default(),
+            classes: [0; 8],
+            ascii: 0,
+            seen_ascii: [false; 128],
+            seen_other: [0; 16],
+            other: 0,
+            other_spaces: 0,
+        }
+    }
+}
+
+impl Pass {
+    /// Counts a run of ASCII bytes.
+    fn ascii(&mut self, bytes: &[u8]) {
+        // Byte-wide counters overflow after 255 bytes: add them up every 255.
+        for chunk in bytes.chunks(255) {
+            let mut acc = 0u64;
+            for &b in chunk {
+                let b = usize::from(b & 0x7f);
+                acc += CLASSES[b];
+                self.seen_ascii[b] = true;
+            }
+            add_classes(&mut self.classes, acc);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let len = bytes.len() as u32;
+        self.ascii += len;
+    }
+
+    /// Counts one other character, `None` standing for an invalid UTF-8 sequence (counted as
+    /// whitespace, and as U+FFFD for the distinct count).
+    fn other(&mut self, c: Option<char>) {
+        self.other += 1;
+        let code = c.map_or(0xFFFD, u32::from);
+        let slot = (code % 1024) as usize;
+        self.seen_other[slot / 64] |= 1 << (slot % 64);
+        let Some(c) = c.filter(|c| !c.is_whitespace()) else {
+            self.other_spaces += 1;
+            return;
+        };
+        let n = &mut self.n;
+        n.non_ascii += 1;
+        if c.is_alphabetic() {
+            n.letters += 1;
+            n.upper += u32::from(c.is_uppercase());
+        }
+        n.emoji += u32::from(is_emoji(c));
+        n.currency += u32::from(matches!(c, '£' | '€' | '¥'));
+    }
+
+    fn finish(self, text: &[u8]) -> Lexical {
+        let mut n = self.n;
+        let [upper, lower, digits, spaces, bangs, dollars, marks, controls] = self.classes;
+        n.chars = self.ascii + self.other;
+        n.upper += upper;
+        n.letters += upper + lower;
+        n.digits = digits;
+        n.non_space = n.chars - spaces - self.other_spaces;
+        // Every printable ASCII character that is not a letter or a digit is punctuation;
+        // control characters are none of these.
+        n.symbols = self.ascii - spaces - upper - lower - digits - controls;
+        n.exclamations = bangs;
+        n.currency += dollars;
+        n.distinct = self.seen_ascii.iter().map(|&s| u32::from(s)).sum::<u32>()
+            + self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
+        if marks > 0 && may_hold_links(text) {
+            for_each_word(text, |word| {
+                n.urls += u32::from(is_url(word));
+                n.mentions += u32::from(is_mention(word));
+            });
+        }
+        n
+    }
+}
+
+/// False only when no word of `text` can be a link or a mention: no `@` before a name
+/// character, no `:/`, no `.` before a letter or digit, and no `w.` before anything but
+/// whitespace (`www.`). Saves looking at the words of most sentences that end in a full stop.
+fn may_hold_links(text: &[u8]) -> bool {
+    (0..text.len().saturating_sub(1)).any(|i| {
+        let (before, b, after) = (if i > 0 { text[i - 1] } else { b' ' }, text[i], text[i + 1]);
+        (b == b'@' && (after.is_ascii_alphanumeric() || after == b'_' || after == b'.'))
+            || (b == b':' && after == b'/')
+            || (b == b'.'
+                && (after.is_ascii_alphanumeric()
+                    || before.eq_ignore_ascii_case(&b'w') && !after.is_ascii_whitespace()))
+    })
+}
+
+fn add_classes(classes: &mut [u32; 8], acc: u64) {
+    for (k, count) in classes.iter_mut().enumerate() {
+        *count += ((acc >> (8 * k)) & 0xff) as u32;
+    }
+}
+
+/// Calls `f` with each word of `text`: the bytes between whitespace characters and invalid
+/// UTF-8 sequences.
+fn for_each_word(text: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut start = None;
+    let mut offset = 0;
+    for chunk in text.utf8_chunks() {
+        for (i, c) in chunk.valid().char_indices() {
+            if c.is_whitespace() {
+                if let Some(s) = start.take() {
+                    f(&text[s..offset + i]);
+                }
+            } else if start.is_none() {
+                start = Some(offset + i);
+            }
+        }
+        offset += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            if let Some(s) = start.take() {
+                f(&text[s..offset]);
+            }
+            offset += chunk.invalid().len();
+        }
+    }
+    if let Some(s) = start {
+        f(&text[s..]);
+    }
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
+}
+
+/// Whether a whitespace-separated word of the original text is a link: a scheme (`http://`),
+/// `www.`, or a host ending in a common top-level domain.
+pub(crate) fn is_url(word: &[u8]) -> bool {
+    const TLDS: [&[u8]; 24] = [
+        b"com", b"net", b"org", b"gg", b"tv", b"io", b"ly", b"co", b"me", b"ru", b"xyz", b"info",
+        b"biz", b"uk", b"de", b"us", b"link", b"click", b"shop", b"top", b"site", b"online",
+        b"app", b"store",
+    ];
+    if word.len() < 4 || !word.contains(&b'.') && !word.contains(&b':') {
+        return false;
+    }
+    if word.windows(3).any(|w| w == b"://") {
+        return true;
+    }
+    if word.len() > 4 && word[..4].eq_ignore_ascii_case(b"www.") {
+        return true;
+    }
+    // host.tld, optionally followed by a path: find the host part.
+    let host_end = word.iter().position(|&b| b == b'/').unwrap_or(word.len());
+    let host = &word[..host_end];
+    let host = host
+        .strip_suffix(b".")
+        .or_else(|| host.strip_suffix(b","))
+        .unwrap_or(host);
+    let Some(dot) = host.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let (name, tld) = (&host[..dot], &host[dot + 1..]);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && name.iter().any(u8::is_ascii_alphabetic)
+        && TLDS.iter().any(|t| tld.eq_ignore_ascii_case(t))
+}
+
+pub(crate) fn is_mention(word: &[u8]) -> bool {
+    word.len() >= 2
+        && word[0] == b'@'
+        && word[1..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition, one character at a time: what [`Lexical::of`] must compute.
+    fn reference(text: &[u8]) -> Lexical {
+        let mut n = Lexical::default();
+        let mut seen = std::collections::HashSet::new();
+        // Characters with their byte offsets; `None` for an invalid sequence.
+        let mut chars: Vec<(usize, Option<char>)> = Vec::new();
+        let mut offset = 0;
+        for chunk in text.utf8_chunks() {
+            chars.extend(
+                chunk
+                    .valid()
+                    .char_indices()
+                    .map(|(i, c)| (offset + i, Some(c))),
+            );
+            offset += chunk.valid().len();
+            if !chunk.invalid().is_empty() {
+                chars.push((offset, None));
+                offset += chunk.invalid().len();
+            }
+        }
+        let mut word_start = None;
+        let mut words = Vec::new();
+        for &(at, c) in &chars {
+            n.chars += 1;
+            let code = c.map_or(0xFFFD, u32::from);
+            // ASCII exactly; other characters by code point modulo 1024, apart.
+            seen.insert(if code < 128 { code } else { 1024 + code % 1024 });
+            let Some(c) = c.filter(|c| !c.is_whitespace()) else {
+                if let Some(s) = word_start.take() {
+                    words.push(&text[s..at]);
+                }
+                continue;
+            };
+            word_start.get_or_insert(at);
+            n.non_space += 1;
+            n.non_ascii += u32::from(!c.is_ascii());
+            if c.is_alphabetic() {
+                n.letters += 1;
+                n.upper += u32::from(c.is_uppercase());
+            }
+            n.digits += u32::from(c.is_ascii_digit());
+            n.symbols += u32::from(c.is_ascii_punctuation());
+            n.exclamations += u32::from(c == '!');
+            n.currency += u32::from(matches!(c, '$' | '£' | '€' | '¥'));
+            n.emoji += u32::from(is_emoji(c));
+        }
+        if let Some(s) = word_start {
+            words.push(&text[s..]);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            n.distinct = seen.len() as u32;
+        }
+        for word in words {
+            n.urls += u32::from(is_url(word));
+            n.mentions += u32::from(is_mention(word));
+        }
+        n
+    }
+
+    #[test]
+    fn links_and_mentions() {
+        for url in [
+            "http://x.y",
+            "https://bit.ly/abc",
+            "www.example.org",
+            "free-robux.xyz",
+            "twitch.tv/someone",
+            "Example.COM,",
+        ] {
+            assert!(is_url(url.as_bytes()), "{url}");
+        }
+        for not in ["a.b", "3.50", "e.g.", "...", "hello", "lol.jk", "1.com"] {
+            assert!(!is_url(not.as_bytes()), "{not}");
+        }
+        assert!(is_mention(b"@streamer_1"));
+        assert!(!is_mention(b"@"));
+        assert!(!is_mention(b"a@b"));
+    }
+
+    #[test]
+    fn counts_of_a_line() {
+        let n = Lexical::of(b"FREE robux!!! at www.x.com @bob $5");
+        assert_eq!(n.chars, 34);
+        assert_eq!((n.upper, n.letters, n.digits), (4, 21, 1));
+        assert_eq!(
+            (n.exclamations, n.currency, n.urls, n.mentions),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(n.non_space, 29);
+        let u = Lexical::of("héllo 😂😂 £".as_bytes());
+        assert_eq!((u.non_ascii, u.emoji, u.currency, u.distinct), (4, 2, 1, 7));
+        assert_eq!(Lexical::of(b"bell \x07"), reference(b"bell \x07"));
+        let long = "ab ".repeat(400);
+        assert_eq!(Lexical::of(long.as_bytes()).letters, 800);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn counts_follow_the_definition(text in "(?s)[ -~\\t\\n\\x00-\\x1f]{0,300}|.{0,80}|(www\\.x\\.com |@bob |é|😂|\\u{3000}|a){0,60}") {
+            prop_assert_eq!(Lexical::of(text.as_bytes()), reference(text.as_bytes()));
+        }
+
+        #[test]
+        fn links_follow_the_definition(text in "(://|www\\.|\\.\\.|w\\.|W\\.|\\.|x|com|@|_| |\\t|é|\\u{3000}){0,40}") {
+            prop_assert_eq!(Lexical::of(text.as_bytes()), reference(text.as_bytes()));
+        }
+
+        #[test]
+        fn counts_of_bytes_follow_the_definition(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(Lexical::of(&bytes), reference(&bytes));
+        }
+    }
+}
