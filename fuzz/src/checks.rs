@@ -192,6 +192,24 @@ pub fn check(data: &[u8]) {
         let censored = filter.censor(text);
         assert!(censored.len() <= text.len());
     }
+    // The models' scores on the hot path (linear models on the unmerged hashed entries) are
+    // what each model gives the merged feature row, and every feature is finite.
+    let scores = first.scores();
+    let row = filter.features_with(&mut scratch, &msg);
+    assert!(row.dense.iter().all(|v| v.is_finite()), "a feature is not finite");
+    assert!(row.hashed.windows(2).all(|w| w[0].0 < w[1].0), "hashed block not sorted");
+    for (model, score) in [
+        (filter.spam_model(), scores.spam),
+        (filter.toxicity_model(), scores.toxicity),
+    ] {
+        if let (Some(model), Some(score)) = (model, score) {
+            let want = model.predict_proba(row);
+            assert!(
+                (f64::from(score) - want).abs() < 1e-5,
+                "hot-path score {score} but the model gives {want}"
+            );
+        }
+    }
 }
 
 /// Limits small enough that each fuzz input runs in milliseconds.
@@ -207,7 +225,7 @@ fn small_config(max_message_bytes: usize) -> Config {
 
 fn default_filter() -> &'static Filter {
     static FILTER: OnceLock<Filter> = OnceLock::new();
-    FILTER.get_or_init(|| Filter::default_english().expect("default rules"))
+    FILTER.get_or_init(|| Filter::default_english_with_models().expect("default rules and models"))
 }
 
 fn schema() -> &'static FeatureSchema {
