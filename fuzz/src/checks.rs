@@ -196,8 +196,14 @@ pub fn check(data: &[u8]) {
     // what each model gives the merged feature row, and every feature is finite.
     let scores = first.scores();
     let row = filter.features_with(&mut scratch, &msg);
-    assert!(row.dense.iter().all(|v| v.is_finite()), "a feature is not finite");
-    assert!(row.hashed.windows(2).all(|w| w[0].0 < w[1].0), "hashed block not sorted");
+    assert!(
+        row.dense.iter().all(|v| v.is_finite()),
+        "a feature is not finite"
+    );
+    assert!(
+        row.hashed.windows(2).all(|w| w[0].0 < w[1].0),
+        "hashed block not sorted"
+    );
     for (model, score) in [
         (filter.spam_model(), scores.spam),
         (filter.toxicity_model(), scores.toxicity),

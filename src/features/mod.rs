@@ -352,10 +352,10 @@ impl FeatureBuffers {
         lexical_features(&Lexical::of(text), text.len(), &mut self.named);
         fold_features(&fold.stats, &mut self.named);
         self.hit_features(cx);
-        let (truncated, longest_run) = self.hash_tokens(&fold.word);
+        let truncated = self.hash_tokens(&fold.word);
         self.named[WORDS] = ln1p(self.entries.len());
-        self.named[LETTER_RUN] = if longest_run > 1 {
-            f32::from(longest_run).ln()
+        self.named[LETTER_RUN] = if fold.word.max_run > 1 {
+            f32::from(fold.word.max_run).ln()
         } else {
             0.0
         };
@@ -423,14 +423,15 @@ impl FeatureBuffers {
     }
 
     /// Hashes the tokens of the word view into `entries` and computes the block's norm.
-    /// Returns whether tokens past [`MAX_TOKENS`] were left out, and the longest run of one
-    /// character in the words (all of them).
-    fn hash_tokens(&mut self, view: &View) -> (bool, u8) {
+    /// Returns whether tokens past [`MAX_TOKENS`] were left out.
+    fn hash_tokens(&mut self, view: &View) -> bool {
         self.entries.clear();
         self.merged = false;
         let mut repeated = false;
         let mut truncated = false;
-        let mut tokens = Tokens::new(view);
+        // Without a repeated letter anywhere (most messages), every word is its own token.
+        let runs = view.max_run > 1;
+        let mut tokens = Tokens::new(view, runs);
         for token in &mut tokens {
             if self.entries.len() == MAX_TOKENS {
                 truncated = true;
@@ -458,8 +459,7 @@ impl FeatureBuffers {
             let n = self.entries.len() as f64;
             self.inv_norm = if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 };
         }
-        // Words past the last token hashed still count for the longest run.
-        (truncated, tokens.longest_run(view))
+        truncated
     }
 
     /// Builds `hashed` from `entries`: sorted by column, duplicates summed, zeros dropped,
@@ -501,7 +501,7 @@ impl FeatureBuffers {
 /// The tokens of a folded word view (see the module docs), at most [`MAX_TOKENS`] of them.
 #[must_use]
 pub(crate) fn tokens(view: &View) -> Vec<String> {
-    Tokens::new(view)
+    Tokens::new(view, true)
         .take(MAX_TOKENS)
         .map(|token| match token {
             Token::Digits(k) => ["<n2>", "<n4>", "<n5>"][k].to_owned(),
@@ -560,28 +560,13 @@ impl std::fmt::Display for Word<'_> {
 struct Tokens<'a> {
     view: &'a View,
     at: usize,
-    /// The longest run of one character in the words returned so far.
-    longest_run: u8,
+    /// Whether any character of the view was repeated (else no word needs its runs read).
+    runs: bool,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(view: &'a View) -> Tokens<'a> {
-        Tokens {
-            view,
-            at: 0,
-            longest_run: 0,
-        }
-    }
-
-    /// The longest run of one character in all the words of the view, including those not
-    /// returned yet.
-    fn longest_run(&mut self, view: &View) -> u8 {
-        let rest = view.meta[self.at.min(view.meta.len())..]
-            .iter()
-            .map(|m| m.run)
-            .max()
-            .unwrap_or(0);
-        self.longest_run.max(rest)
+    fn new(view: &'a View, runs: bool) -> Tokens<'a> {
+        Tokens { view, at: 0, runs }
     }
 }
 
@@ -589,40 +574,44 @@ impl<'a> Iterator for Tokens<'a> {
     type Item = Token<'a>;
 
     fn next(&mut self) -> Option<Token<'a>> {
-        let (bytes, meta) = (&self.view.text, &self.view.meta);
-        let mut i = self.at;
-        while i < bytes.len() && bytes[i] == b' ' {
-            i += 1;
+        let bytes = &self.view.text[..];
+        // Words are one space apart (the loop also steps over any stray space).
+        loop {
+            let start = self.at;
+            if start >= bytes.len() {
+                return None;
+            }
+            let mut end = start;
+            let mut digits = true;
+            for &b in &bytes[start..] {
+                if b == b' ' {
+                    break;
+                }
+                digits &= b.wrapping_sub(b'0') < 10;
+                end += 1;
+            }
+            self.at = end + 1;
+            if end > start {
+                return Some(self.token(start, end, digits));
+            }
         }
-        if i == bytes.len() {
-            self.at = i;
-            return None;
-        }
-        let start = i;
-        let (mut digits, mut longest) = (true, 0u8);
-        // One pass over the word: whether it is all digits, and its longest run (every byte
-        // of a character carries the character's run).
-        while i < bytes.len() && bytes[i] != b' ' {
-            digits &= bytes[i].is_ascii_digit();
-            longest = longest.max(meta[i].run);
-            i += 1;
-        }
-        self.at = i;
-        self.longest_run = self.longest_run.max(longest);
-        let (text, meta) = (&bytes[start..i], &meta[start..i]);
+    }
+}
+
+impl<'a> Tokens<'a> {
+    fn token(&self, start: usize, end: usize, digits: bool) -> Token<'a> {
+        let (text, meta) = (&self.view.text[start..end], &self.view.meta[start..end]);
         if digits {
             let digits: usize = meta.iter().map(|m| usize::from(m.run.min(2))).sum();
-            return Some(Token::Digits(match digits {
+            return Token::Digits(match digits {
                 0..=2 => 0,
                 3..=4 => 1,
                 _ => 2,
-            }));
+            });
         }
-        Some(Token::Word(Word {
-            text,
-            meta,
-            single: longest <= 1,
-        }))
+        // Every byte of a character carries the character's run.
+        let single = !self.runs || meta.iter().all(|m| m.run == 1);
+        Token::Word(Word { text, meta, single })
     }
 }
 
