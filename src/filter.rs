@@ -360,6 +360,10 @@ impl Filter {
     /// `sender_id` this is [`check_with`](Self::check_with). Allocates nothing once `scratch`
     /// has been used.
     ///
+    /// The fingerprint is [`Fingerprint::of_folded`] of the judged text: for a message within
+    /// [`Config::max_message_bytes`] the same as [`Fingerprint::of_text`] with a
+    /// [`Folder`](crate::fold::Folder) of that size; for a longer one, that of its prefix.
+    ///
     /// ```
     /// use chatguard::tracker::{SenderTracker, TrackerConfig};
     /// use chatguard::{Filter, Message, MessageKind, SenderContext};
@@ -397,9 +401,61 @@ impl Filter {
         now_ms: u64,
     ) -> Verdict<'s> {
         let oversized = self.fold_and_match(scratch, message);
+        let counted = Self::observe(scratch, message, tracker, now_ms);
+        self.judge(scratch, &counted, oversized)
+    }
+
+    /// The features of a message as [`check_tracked`](Self::check_tracked) computes them:
+    /// the message is folded once, observed in `tracker` (when it names a `sender_id`) and
+    /// its features, tracker signals included, are returned as a model input. For training
+    /// on replayed traffic (`chatguard features --whisper-stream`); allocates nothing once
+    /// `scratch` has been used.
+    ///
+    /// ```
+    /// use chatguard::tracker::{SenderTracker, TrackerConfig};
+    /// use chatguard::{features, Filter, Message, MessageKind, SenderContext};
+    ///
+    /// let filter = Filter::default_english().unwrap();
+    /// let tracker = SenderTracker::new(TrackerConfig::default());
+    /// let mut scratch = filter.scratch();
+    /// let fanout = features::NAMES.iter().position(|&n| n == "tracker_fanout_log").unwrap();
+    /// for recipient in 1..=3u64 {
+    ///     let text = format!("free gems at gift-skins.io/{recipient}");
+    ///     let message = Message::new(&text).kind(MessageKind::Whisper).sender(SenderContext {
+    ///         sender_id: Some(7),
+    ///         recipient_id: Some(recipient),
+    ///         ..SenderContext::default()
+    ///     });
+    ///     let row = filter.features_tracked(&mut scratch, &message, &tracker, 1_000 * recipient);
+    ///     assert_eq!(row.dense[fanout], (recipient as f32).ln_1p());
+    /// }
+    /// ```
+    pub fn features_tracked<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> FeatureRow<'s> {
+        let oversized = self.fold_and_match(scratch, message);
+        let counted = Self::observe(scratch, message, tracker, now_ms);
+        self.extract(scratch, &counted, oversized);
+        FeatureRow::new(&scratch.features.named, &scratch.features.hashed)
+    }
+
+    /// Observes a message already folded into `scratch` in `tracker`, fingerprinting its
+    /// collapsed word view (what [`Fingerprint::of_folded`] reads), and returns it with the
+    /// tracker's signals in its sender context; a message without a `sender_id` is returned
+    /// as it is.
+    fn observe<'m>(
+        scratch: &Scratch,
+        message: &Message<'m>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> Message<'m> {
         let context = message.sender_context();
         let Some(sender) = context.sender_id else {
-            return self.judge(scratch, message, oversized);
+            return *message;
         };
         let signals = tracker.observe(&SenderObservation {
             sender,
@@ -407,11 +463,10 @@ impl Filter {
             fingerprint: Fingerprint::of_words(scratch.fold.word.as_str()),
             now_ms,
         });
-        let counted = message.sender(SenderContext {
+        message.sender(SenderContext {
             tracker: Some(signals),
             ..*context
-        });
-        self.judge(scratch, &counted, oversized)
+        })
     }
 
     /// The verdict on a message already folded and matched into `scratch`.

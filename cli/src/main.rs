@@ -15,6 +15,7 @@ mod diff;
 mod eval;
 mod features;
 mod report;
+mod stream;
 use diff::DiffArgs;
 use eval::EvalArgs;
 use features::{FeaturesArgs, ModelArgs};
