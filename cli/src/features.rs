@@ -19,8 +19,9 @@ use crate::Kind;
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ModelArgs {
     /// A chatguard model file to score with instead of the default models (repeatable, at
-    /// most one spam and one toxicity model). A file whose `name` contains `tox` is the
-    /// toxicity model; any other is the spam model.
+    /// most one spam, one toxicity and one whisper model). A file whose `name` contains `tox`
+    /// is the toxicity model, one whose `name` contains `whisper` the whisper model (it
+    /// scores only whispers with sender-tracker signals); any other is the spam model.
     #[arg(long = "model", value_name = "FILE")]
     pub(crate) model: Vec<PathBuf>,
     /// Rules only: no model at all.
@@ -39,10 +40,15 @@ impl ModelArgs {
             return Ok(());
         }
         let loader = features::loader();
-        let (mut spam, mut toxicity) = (false, false);
+        let (mut spam, mut toxicity, mut whisper) = (false, false, false);
         for path in &self.model {
             let model = loader.load_path(path).map_err(anyhow::Error::msg)?;
-            if is_toxicity(&model) {
+            if named(&model, "whisper") {
+                if std::mem::replace(&mut whisper, true) {
+                    bail!("{}: a second whisper model", path.display());
+                }
+                builder.whisper_model(model);
+            } else if named(&model, "tox") {
                 if std::mem::replace(&mut toxicity, true) {
                     bail!("{}: a second toxicity model", path.display());
                 }
@@ -61,10 +67,11 @@ impl ModelArgs {
     }
 }
 
-fn is_toxicity(model: &Model) -> bool {
+/// Whether the model's name contains `part` (ignoring case).
+fn named(model: &Model, part: &str) -> bool {
     model
         .name()
-        .is_some_and(|n| n.to_ascii_lowercase().contains("tox"))
+        .is_some_and(|n| n.to_ascii_lowercase().contains(part))
 }
 
 #[derive(clap::Args, Debug)]

@@ -33,6 +33,8 @@ pub(crate) struct StreamWhisper {
     pub(crate) first_contact: Option<bool>,
     pub(crate) text: String,
     pub(crate) spam: bool,
+    /// The line of the file it came from (1-based).
+    pub(crate) line: usize,
 }
 
 /// Reads a stream file; every problem is reported as `file:line:column: what is wrong;
@@ -137,6 +139,7 @@ pub(crate) fn parse(file: &str, data: &[u8]) -> Result<Vec<StreamWhisper>> {
             first_contact,
             text: at(5).1.to_owned(),
             spam,
+            line: line_no,
         });
     }
     if header.is_none() {
@@ -220,7 +223,8 @@ mod tests {
                     account_age_days: Some(300),
                     first_contact: Some(false),
                     text: "hi there".into(),
-                    spam: false
+                    spam: false,
+                    line: 3
                 },
                 StreamWhisper {
                     time_ms: 5500,
@@ -229,7 +233,8 @@ mod tests {
                     account_age_days: None,
                     first_contact: None,
                     text: "buy gems".into(),
-                    spam: true
+                    spam: true,
+                    line: 5
                 }
             ]
         );

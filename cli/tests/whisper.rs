@@ -1,5 +1,6 @@
 //! Whisper streams on the command line: `features --whisper-stream` writes the tracker's
-//! signals and refuses bad rows with file:line:column.
+//! signals, refuses bad rows with file:line:column, `explain --whisper-stream` prints the
+//! path the whisper tree took, and `scan --json --kind whisper` keeps its contract.
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -147,4 +148,93 @@ fn bad_stream_rows_are_reported_with_a_position() {
     ]);
     assert!(err.contains("cannot read /nonexistent/stream.tsv"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn explain_prints_the_path_the_whisper_tree_took() {
+    let dir = temp_dir("whisper-explain");
+    let input = dir.join("stream.tsv");
+    std::fs::write(&input, stream()).unwrap();
+    let path = input.to_str().unwrap();
+    // Line 8 is the bot's fourth whisper: a near-duplicate fan-out of 4 to strangers.
+    let out = chatguard(&["explain", "--whisper-stream", path, "--line", "8"], b"");
+    assert!(
+        out.contains(&format!("whisper:   {path}:8, sender 100001 to 14")),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "tracker:   4 messages to 4 recipients in the window, near-duplicate fan-out 4"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("score:     whisper "), "{out}");
+    assert!(out.contains("decision tree path:"), "{out}");
+    let step = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("tracker_fanout_log"))
+        .unwrap_or_else(|| panic!("no fan-out step in\n{out}"));
+    assert!(
+        step.contains("1.609438") && step.contains("→ right"),
+        "{step}"
+    );
+    assert!(step.contains("(n = 4.00 >"), "{step}");
+    assert!(out.contains("leaf: probability 0.99"), "{out}");
+    assert!(out.contains("action:    block"), "{out}");
+    // A friend's line: allowed, and the tree says why.
+    let out = chatguard(&["explain", "--whisper-stream", path, "--line", "3"], b"");
+    assert!(out.contains("decision tree path:"), "{out}");
+    assert!(out.contains("action:    allow"), "{out}");
+    // A whisper on its own has no tracker signals: the tree does not score it.
+    let out = chatguard(&["explain", "--kind", "whisper", "see you at 9"], b"");
+    assert!(!out.contains("score:     whisper"), "{out}");
+    assert!(
+        out.contains("whisper model not scored: the whisper has no sender-tracker signals"),
+        "{out}"
+    );
+    let err = fails(&["explain", "--whisper-stream", path, "--line", "1"]);
+    assert!(
+        err.contains(&format!("{path}:1: no whisper on this line")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn scan_json_for_whispers_keeps_its_contract_with_the_whisper_model_loaded() {
+    let input = "hey join my guild, we raid every night 1\nsee you at 9\nFREE robux at www.free-robux.xyz\n";
+    let rows: Vec<Value> = chatguard(&["scan", "--json", "--kind", "whisper"], input.as_bytes())
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for (i, row) in rows.iter().enumerate() {
+        let mut keys: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "action",
+                "categories",
+                "flagged",
+                "hits",
+                "line",
+                "score",
+                "severity"
+            ],
+            "{row}"
+        );
+        assert_eq!(row["line"], i + 1);
+        assert!((0.0..=1.0).contains(&row["score"].as_f64().unwrap()));
+    }
+    // Lines are checked one by one, without a sender tracker: the whisper tree does not
+    // score them, and ordinary lines are allowed.
+    assert_eq!(rows[0]["action"], "allow", "{}", rows[0]);
+    assert_eq!(rows[1]["action"], "allow", "{}", rows[1]);
+    assert_eq!(rows[2]["categories"], serde_json::json!(["spam"]));
 }
