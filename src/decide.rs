@@ -7,7 +7,8 @@ use crate::verdict::{Action, Category, Severity};
 ///
 /// Rule hits act through their severity (`review_at`, `block_at`); model scores through
 /// probability thresholds, one pair per model. A threshold of `None` never fires; a model
-/// that is not loaded never fires either.
+/// that is not loaded (or, for the whisper model, did not score the message) never fires
+/// either.
 ///
 /// ```
 /// use chatguard::{Policy, Severity, Action};
@@ -15,7 +16,7 @@ use crate::verdict::{Action, Category, Severity};
 /// let p = Policy::default();
 /// assert_eq!(p.action(Severity::Mild), Action::Review);
 /// assert_eq!(p.action(Severity::Severe), Action::Block);
-/// let spam = ModelScores { spam: Some(0.99), toxicity: None };
+/// let spam = ModelScores { spam: Some(0.99), ..ModelScores::default() };
 /// let no_hits = [Severity::None; 6];
 /// assert_eq!(p.decide(&no_hits, spam).action, Action::Block);
 /// assert!(p.decide(&no_hits, spam).spam);
@@ -36,6 +37,14 @@ pub struct Policy {
     /// The toxicity probability from which a message is `block` (default: never; blocking
     /// is left to rules a moderator can read).
     pub toxicity_block_at: Option<f32>,
+    /// The whisper-spam probability from which a whisper is `review` (default 0.5). The
+    /// whisper model scores only whispers with sender-tracker signals
+    /// ([`Filter::check_tracked`](crate::Filter::check_tracked)), so this has no effect on
+    /// chat lines.
+    pub whisper_review_at: Option<f32>,
+    /// The whisper-spam probability from which a whisper is `block` (default 0.99: the
+    /// default tree's leaves where nearly every training whisper was spam).
+    pub whisper_block_at: Option<f32>,
     /// A level per category (indexed by `Category as usize`), like Twitch AutoMod's: when
     /// set, it replaces `review_at` and `block_at` for hits of that category.
     pub levels: [Option<Level>; 6],
@@ -81,7 +90,8 @@ impl Level {
 
 impl Default for Policy {
     /// Any listed term makes a line at least `review`, severe terms `block`; spam from 0.5
-    /// is reviewed and from 0.95 blocked; toxicity from 0.5 is reviewed.
+    /// is reviewed and from 0.95 blocked; toxicity from 0.5 is reviewed; whisper spam from
+    /// 0.5 is reviewed and from 0.99 blocked.
     fn default() -> Self {
         Policy {
             review_at: Severity::Mild,
@@ -91,6 +101,8 @@ impl Default for Policy {
             spam_block_at: Some(0.95),
             toxicity_review_at: Some(0.5),
             toxicity_block_at: None,
+            whisper_review_at: Some(0.5),
+            whisper_block_at: Some(0.99),
         }
     }
 }
@@ -102,6 +114,9 @@ pub struct ModelScores {
     pub spam: Option<f32>,
     /// Probability that the message is toxic.
     pub toxicity: Option<f32>,
+    /// Probability that the whisper is whisper spam (fan-out), from the whisper model: only
+    /// for whispers with sender-tracker signals.
+    pub whisper: Option<f32>,
 }
 
 impl ModelScores {
@@ -109,7 +124,10 @@ impl ModelScores {
     /// [`Verdict::score`](crate::Verdict::score) reports.
     #[must_use]
     pub fn max(&self) -> f32 {
-        self.spam.unwrap_or(0.0).max(self.toxicity.unwrap_or(0.0))
+        self.spam
+            .unwrap_or(0.0)
+            .max(self.toxicity.unwrap_or(0.0))
+            .max(self.whisper.unwrap_or(0.0))
     }
 }
 
@@ -124,6 +142,10 @@ pub struct Decision {
     pub spam: bool,
     /// Whether the toxicity model fired.
     pub toxic: bool,
+    /// The action the whisper model alone asks for (`Allow` when it does not fire).
+    pub whisper_action: Action,
+    /// Whether the whisper model fired (reached `whisper_review_at` or `whisper_block_at`).
+    pub whisper: bool,
 }
 
 /// The action for a score against a pair of thresholds.
@@ -182,14 +204,22 @@ impl Policy {
             self.toxicity_review_at,
             self.toxicity_block_at,
         );
+        let whisper_action = score_action(
+            scores.whisper,
+            self.whisper_review_at,
+            self.whisper_block_at,
+        );
         Decision {
             action: self
                 .rules_action(per_category)
                 .max(spam_action)
-                .max(toxic_action),
+                .max(toxic_action)
+                .max(whisper_action),
             spam_action,
             spam: spam_action != Action::Allow,
             toxic: toxic_action != Action::Allow,
+            whisper_action,
+            whisper: whisper_action != Action::Allow,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::features::{self, FeatureBuffers, Features};
 use crate::fold::{self, FoldBuffers, Folded};
 use crate::message::{Message, MessageKind, SenderContext};
-use crate::model::{FeatureRow, LinearPair, Model};
+use crate::model::{DecisionPath, FeatureRow, LinearPair, Model};
 use crate::rules::CompileLimits;
 use crate::rules::{MatchBuffers, Matcher, Rule, RuleSet};
 use crate::tracker::{Fingerprint, SenderObservation, SenderTracker};
@@ -73,6 +73,7 @@ pub struct FilterBuilder {
     rules: RuleSet,
     spam: Option<Model>,
     toxicity: Option<Model>,
+    whisper: Option<Model>,
 }
 
 impl FilterBuilder {
@@ -125,8 +126,22 @@ impl FilterBuilder {
         self
     }
 
-    /// Adds the embedded default spam and toxicity models ([`Filter::DEFAULT_SPAM_MODEL`],
-    /// [`Filter::DEFAULT_TOXICITY_MODEL`]), trained by `tools/train_default_models.py`.
+    /// Scores whispers that carry sender-tracker signals with a whisper-spam model (replacing
+    /// any set before): whispers checked with [`Filter::check_tracked`], or whose
+    /// [`SenderContext::tracker`] the caller filled in. Its probability is compared with the
+    /// whisper policy's `whisper_review_at` / `whisper_block_at`; when it reaches either, the
+    /// verdict gets [`Category::Spam`], as for the spam model. Chat lines, and whispers
+    /// without tracker signals, are not scored by it: the model judges a sender's fan-out,
+    /// which a message alone does not show (see `models/README.md`).
+    pub fn whisper_model(&mut self, model: Model) -> &mut FilterBuilder {
+        self.whisper = Some(model);
+        self
+    }
+
+    /// Adds the embedded default spam, toxicity and whisper models
+    /// ([`Filter::DEFAULT_SPAM_MODEL`], [`Filter::DEFAULT_TOXICITY_MODEL`],
+    /// [`Filter::DEFAULT_WHISPER_MODEL`]), trained by `tools/train_default_models.py` and
+    /// `tools/train_whisper_model.py`.
     ///
     /// # Panics
     ///
@@ -139,7 +154,12 @@ impl FilterBuilder {
         let toxicity = loader
             .load_slice("models/toxicity.json", Filter::DEFAULT_TOXICITY_MODEL)
             .expect("the embedded toxicity model is valid");
-        self.spam_model(spam).toxicity_model(toxicity)
+        let whisper = loader
+            .load_slice("models/whisper.json", Filter::DEFAULT_WHISPER_MODEL)
+            .expect("the embedded whisper model is valid");
+        self.spam_model(spam)
+            .toxicity_model(toxicity)
+            .whisper_model(whisper)
     }
 
     /// Compiles the rules and builds the filter. All validation, size limits and allocation
@@ -152,7 +172,11 @@ impl FilterBuilder {
     /// differences).
     pub fn build(&self) -> Result<Filter, Error> {
         let expected = features::schema();
-        for (slot, model) in [("spam", &self.spam), ("toxicity", &self.toxicity)] {
+        for (slot, model) in [
+            ("spam", &self.spam),
+            ("toxicity", &self.toxicity),
+            ("whisper", &self.whisper),
+        ] {
             if let Some(model) = model {
                 let diff = expected.diff(model.schema());
                 if !diff.is_empty() {
@@ -205,6 +229,7 @@ impl FilterBuilder {
                 toxicity: self.toxicity.clone(),
                 linear,
                 needs_row,
+                whisper: self.whisper.clone(),
                 pool: Mutex::new(Vec::new()),
             }),
         })
@@ -241,6 +266,7 @@ struct Inner {
     linear: Option<LinearPair>,
     /// Whether a model needs the merged feature row (one not in `linear`).
     needs_row: bool,
+    whisper: Option<Model>,
     /// Scratch spaces for the allocating convenience calls.
     pool: Mutex<Vec<Scratch>>,
 }
@@ -276,8 +302,12 @@ impl Filter {
     /// The embedded default toxicity model file (`models/toxicity.json`).
     pub const DEFAULT_TOXICITY_MODEL: &'static [u8] = include_bytes!("../models/toxicity.json");
 
-    /// A filter with the embedded default English rules, the default spam and toxicity
-    /// models and the default config: what `chatguard scan` uses without flags.
+    /// The embedded default whisper model file (`models/whisper.json`): a decision tree over
+    /// sender context and sender-tracker signals.
+    pub const DEFAULT_WHISPER_MODEL: &'static [u8] = include_bytes!("../models/whisper.json");
+
+    /// A filter with the embedded default English rules, the default spam, toxicity and
+    /// whisper models and the default config: what `chatguard scan` uses without flags.
     ///
     /// ```
     /// use chatguard::{Category, Filter, Message};
@@ -307,6 +337,19 @@ impl Filter {
     #[must_use]
     pub fn toxicity_model(&self) -> Option<&Model> {
         self.inner.toxicity.as_ref()
+    }
+
+    /// The whisper model, if one is loaded.
+    #[must_use]
+    pub fn whisper_model(&self) -> Option<&Model> {
+        self.inner.whisper.as_ref()
+    }
+
+    /// The whisper model when it scores `message`: a whisper with sender-tracker signals.
+    fn whisper_scoring(&self, message: &Message<'_>) -> Option<&Model> {
+        let tracked = message.message_kind() == MessageKind::Whisper
+            && message.sender_context().tracker.is_some();
+        self.inner.whisper.as_ref().filter(|_| tracked)
     }
 
     /// A filter with the embedded default English rules and the default config.
@@ -358,9 +401,12 @@ impl Filter {
     /// another filter is rebuilt once).
     ///
     /// Features are computed only when a model is loaded. [`Verdict::score`] is the highest
-    /// probability of any loaded model and [`Verdict::scores`] each one's; a spam model that
-    /// reaches the policy's thresholds adds [`Category::Spam`] (mild when it asks for review,
-    /// moderate when it asks for a block, in [`Verdict::severity_of`]).
+    /// probability of any loaded model and [`Verdict::scores`] each one's; a spam model (or,
+    /// for a whisper with tracker signals, the whisper model) that reaches the policy's
+    /// thresholds adds [`Category::Spam`] (mild when it asks for review, moderate when it
+    /// asks for a block, in [`Verdict::severity_of`]). Without a [`SenderContext::tracker`]
+    /// the whisper model does not score the message: see
+    /// [`check_tracked`](Self::check_tracked).
     pub fn check_with<'s>(&self, scratch: &'s mut Scratch, message: &Message<'_>) -> Verdict<'s> {
         let oversized = self.fold_and_match(scratch, message);
         self.judge(scratch, message, oversized)
@@ -369,9 +415,14 @@ impl Filter {
     /// Checks a message and counts it in `tracker`, in one fold: when the message's sender
     /// context names a `sender_id`, the message is observed (to `recipient_id`, or recipient
     /// 0 when none is given) at `now_ms` with the fingerprint of its folded text, and the
-    /// tracker's signals become features (see [`features`](crate::features)). Without a
+    /// tracker's signals become features (see [`features`](crate::features)), and a whisper
+    /// is scored by the whisper model ([`FilterBuilder::whisper_model`]). Without a
     /// `sender_id` this is [`check_with`](Self::check_with). Allocates nothing once `scratch`
     /// has been used.
+    ///
+    /// The fingerprint is [`Fingerprint::of_folded`] of the judged text: for a message within
+    /// [`Config::max_message_bytes`] the same as [`Fingerprint::of_text`] with a
+    /// [`Folder`](crate::fold::Folder) of that size; for a longer one, that of its prefix.
     ///
     /// ```
     /// use chatguard::tracker::{SenderTracker, TrackerConfig};
@@ -410,9 +461,61 @@ impl Filter {
         now_ms: u64,
     ) -> Verdict<'s> {
         let oversized = self.fold_and_match(scratch, message);
+        let counted = Self::observe(scratch, message, tracker, now_ms);
+        self.judge(scratch, &counted, oversized)
+    }
+
+    /// The features of a message as [`check_tracked`](Self::check_tracked) computes them:
+    /// the message is folded once, observed in `tracker` (when it names a `sender_id`) and
+    /// its features, tracker signals included, are returned as a model input. For training
+    /// on replayed traffic (`chatguard features --whisper-stream`); allocates nothing once
+    /// `scratch` has been used.
+    ///
+    /// ```
+    /// use chatguard::tracker::{SenderTracker, TrackerConfig};
+    /// use chatguard::{features, Filter, Message, MessageKind, SenderContext};
+    ///
+    /// let filter = Filter::default_english().unwrap();
+    /// let tracker = SenderTracker::new(TrackerConfig::default());
+    /// let mut scratch = filter.scratch();
+    /// let fanout = features::NAMES.iter().position(|&n| n == "tracker_fanout_log").unwrap();
+    /// for recipient in 1..=3u64 {
+    ///     let text = format!("free gems at gift-skins.io/{recipient}");
+    ///     let message = Message::new(&text).kind(MessageKind::Whisper).sender(SenderContext {
+    ///         sender_id: Some(7),
+    ///         recipient_id: Some(recipient),
+    ///         ..SenderContext::default()
+    ///     });
+    ///     let row = filter.features_tracked(&mut scratch, &message, &tracker, 1_000 * recipient);
+    ///     assert_eq!(row.dense[fanout], (recipient as f32).ln_1p());
+    /// }
+    /// ```
+    pub fn features_tracked<'s>(
+        &self,
+        scratch: &'s mut Scratch,
+        message: &Message<'_>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> FeatureRow<'s> {
+        let oversized = self.fold_and_match(scratch, message);
+        let counted = Self::observe(scratch, message, tracker, now_ms);
+        self.extract(scratch, &counted, oversized);
+        scratch.features.row()
+    }
+
+    /// Observes a message already folded into `scratch` in `tracker`, fingerprinting its
+    /// collapsed word view (what [`Fingerprint::of_folded`] reads), and returns it with the
+    /// tracker's signals in its sender context; a message without a `sender_id` is returned
+    /// as it is.
+    fn observe<'m>(
+        scratch: &Scratch,
+        message: &Message<'m>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> Message<'m> {
         let context = message.sender_context();
         let Some(sender) = context.sender_id else {
-            return self.judge(scratch, message, oversized);
+            return *message;
         };
         let signals = tracker.observe(&SenderObservation {
             sender,
@@ -420,11 +523,10 @@ impl Filter {
             fingerprint: Fingerprint::of_words(scratch.fold.word.as_str()),
             now_ms,
         });
-        let counted = message.sender(SenderContext {
+        message.sender(SenderContext {
             tracker: Some(signals),
             ..*context
-        });
-        self.judge(scratch, &counted, oversized)
+        })
     }
 
     /// The verdict on a message already folded and matched into `scratch`.
@@ -436,7 +538,8 @@ impl Filter {
     ) -> Verdict<'s> {
         let inner = &*self.inner;
         let kind = message.message_kind();
-        let scores = if inner.spam.is_some() || inner.toxicity.is_some() {
+        let whisper = self.whisper_scoring(message);
+        let scores = if inner.spam.is_some() || inner.toxicity.is_some() || whisper.is_some() {
             self.extract(scratch, message, oversized);
             let f = &mut scratch.features;
             // The linear models in one pass over the unmerged features; any other model on
@@ -445,7 +548,7 @@ impl Filter {
                 .linear
                 .as_ref()
                 .map(|pair| (pair, pair.margins(&f.named, f.entries(), f.inv_norm())));
-            let row = if inner.needs_row {
+            let row = if inner.needs_row || whisper.is_some() {
                 f.row()
             } else {
                 FeatureRow::new(&[], &[])
@@ -459,6 +562,7 @@ impl Filter {
             ModelScores {
                 spam: inner.spam.as_ref().map(|m| score(0, m)),
                 toxicity: inner.toxicity.as_ref().map(|m| score(1, m)),
+                whisper: whisper.map(|m| score(2, m)),
             }
         } else {
             ModelScores::default()
@@ -467,9 +571,9 @@ impl Filter {
         let decision = self.policy(kind).decide(&m.per_category, scores);
         let mut categories = m.categories;
         let mut per_category = m.per_category;
-        if decision.spam {
+        if decision.spam || decision.whisper {
             categories.insert(Category::Spam);
-            let severity = if decision.spam_action == Action::Block {
+            let severity = if decision.spam_action.max(decision.whisper_action) == Action::Block {
                 Severity::Moderate
             } else {
                 Severity::Mild
@@ -637,8 +741,12 @@ impl Filter {
     }
 
     /// Explains the verdict on a message: folded views, each hit with its rule, the model
-    /// scores with the features that weighed most, and the reason for the action. For tools;
-    /// allocates.
+    /// scores with the features that weighed most (linear models) or the path taken (a
+    /// decision tree), and the reason for the action. For tools; allocates.
+    ///
+    /// The message is checked as [`check_with`](Self::check_with) checks it: to explain a
+    /// whisper as [`check_tracked`](Self::check_tracked) judged it, set its
+    /// [`SenderContext::tracker`] to the signals the tracker gave.
     #[must_use]
     pub fn explain(&self, message: &Message<'_>) -> Explanation {
         let verdict = self.check(message);
@@ -682,6 +790,12 @@ impl Filter {
                 policy.toxicity_review_at,
                 policy.toxicity_block_at,
             ),
+            (
+                "whisper",
+                scores.whisper,
+                policy.whisper_review_at,
+                policy.whisper_block_at,
+            ),
         ] {
             if let Some(score) = score {
                 reasons.push(format!(
@@ -691,25 +805,94 @@ impl Filter {
                 ));
             }
         }
+        if message.message_kind() == MessageKind::Whisper
+            && self.inner.whisper.is_some()
+            && scores.whisper.is_none()
+        {
+            reasons.push(
+                "whisper model not scored: the whisper has no sender-tracker signals".to_owned(),
+            );
+        }
         if hits.is_empty() {
             reasons.insert(0, "no rule matched".to_owned());
         }
-        let (features, contributions) =
-            if self.inner.spam.is_some() || self.inner.toxicity.is_some() {
+        let whisper = self.whisper_scoring(message);
+        let (features, contributions, paths) =
+            if self.inner.spam.is_some() || self.inner.toxicity.is_some() || whisper.is_some() {
                 let features = self.features(message);
                 let contributions = self.contributions(&features);
-                (Some(features), contributions)
+                let row = FeatureRow::new(&features.named, &features.hashed);
+                let paths = [
+                    ("spam", self.inner.spam.as_ref()),
+                    ("toxicity", self.inner.toxicity.as_ref()),
+                    ("whisper", whisper),
+                ]
+                .into_iter()
+                .filter_map(|(name, model)| {
+                    let path = model?.decision_path(row)?;
+                    Some(TreePath::new(name, path))
+                })
+                .collect();
+                (Some(features), contributions, paths)
             } else {
-                (None, Vec::new())
+                (None, Vec::new(), Vec::new())
             };
         Explanation {
+            sender: *message.sender_context(),
             folded: fold::fold(&text),
             hits,
             reason: reasons.join("; "),
             verdict,
             features,
             contributions,
+            paths,
         }
+    }
+
+    /// Explains a message as [`check_tracked`](Self::check_tracked) judges it: the message is
+    /// observed in `tracker` at `now_ms` (counting it, as `check_tracked` would) and explained
+    /// with the tracker's signals in its sender context, so that a whisper's explanation shows
+    /// the whisper model's score and path. Without a `sender_id` this is
+    /// [`explain`](Self::explain). For tools; allocates.
+    ///
+    /// ```
+    /// use chatguard::tracker::{SenderTracker, TrackerConfig};
+    /// use chatguard::{Filter, Message, MessageKind, SenderContext};
+    ///
+    /// let filter = Filter::default_english_with_models().unwrap();
+    /// let tracker = SenderTracker::new(TrackerConfig::default());
+    /// let context = |recipient| SenderContext {
+    ///     account_age_secs: Some(86_400),
+    ///     first_contact: Some(true),
+    ///     sender_id: Some(9),
+    ///     recipient_id: Some(recipient),
+    ///     ..SenderContext::default()
+    /// };
+    /// let mut last = None;
+    /// for recipient in 1..=4u64 {
+    ///     let text = format!("hey, join my guild, we raid every night {recipient}");
+    ///     let message = Message::new(&text).kind(MessageKind::Whisper).sender(context(recipient));
+    ///     last = Some(filter.explain_tracked(&message, &tracker, 10_000 * recipient));
+    /// }
+    /// let explanation = last.unwrap();
+    /// assert!(explanation.verdict.flagged());
+    /// let path = &explanation.paths[0];
+    /// assert_eq!(path.model, "whisper");
+    /// assert!(path.names.iter().any(|n| n == "tracker_fanout_log"));
+    /// assert_eq!(explanation.verdict.scores().whisper, Some(path.path.leaf as f32));
+    /// ```
+    #[must_use]
+    pub fn explain_tracked(
+        &self,
+        message: &Message<'_>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> Explanation {
+        let counted = self.with_scratch(|filter, scratch| {
+            filter.fold_and_match(scratch, message);
+            Self::observe(scratch, message, tracker, now_ms)
+        });
+        self.explain(&counted)
     }
 
     /// The largest terms `weight × value` of each linear model for `features`.
@@ -832,6 +1015,8 @@ fn censor_into(text: &[u8], hits: &[Hit], out: &mut Vec<u8>) {
 /// Why a message got its verdict; see [`Filter::explain`].
 #[derive(Clone, Debug)]
 pub struct Explanation {
+    /// The sender context the message was checked with, tracker signals included.
+    pub sender: SenderContext,
     /// The folded views of the message.
     pub folded: Folded,
     /// Each hit with its rule and the original text it covers.
@@ -844,6 +1029,35 @@ pub struct Explanation {
     pub features: Option<Features>,
     /// The features that weighed most in each linear model's score, largest first.
     pub contributions: Vec<Contribution>,
+    /// The path each single-tree model that scored the message took, in the order spam,
+    /// toxicity, whisper (see [`Model::decision_path`]; ensembles have none).
+    pub paths: Vec<TreePath>,
+}
+
+/// The path one decision-tree model took for a message; see [`Explanation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreePath {
+    /// Which model: `spam`, `toxicity` or `whisper`.
+    pub model: &'static str,
+    /// The splits from the root and the leaf, whose value is the model's probability.
+    pub path: DecisionPath,
+    /// The name of the feature each step of `path` reads: a name from
+    /// [`features::NAMES`], or `hashed[i]` for a hashed column.
+    pub names: Vec<String>,
+}
+
+impl TreePath {
+    fn new(model: &'static str, path: DecisionPath) -> TreePath {
+        let names = path
+            .steps
+            .iter()
+            .map(|step| match features::NAMES.get(step.feature) {
+                Some(name) => (*name).to_owned(),
+                None => format!("hashed[{}]", step.feature - features::NAMES.len()),
+            })
+            .collect();
+        TreePath { model, path, names }
+    }
 }
 
 /// One term of a linear model's score; see [`Explanation`].

@@ -68,7 +68,9 @@ pub mod verdict;
 pub use decide::Policy;
 pub use decide::{Decision, ModelScores};
 pub use error::{Error, ErrorKind, RuleError};
-pub use filter::{Config, Contribution, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch};
+pub use filter::{
+    Config, Contribution, ExplainedHit, Explanation, Filter, FilterBuilder, Scratch, TreePath,
+};
 pub use message::{Message, MessageKind, SenderContext};
 pub use model::Model;
 pub use rules::{Rule, RuleKind, RuleSet};

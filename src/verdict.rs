@@ -360,7 +360,8 @@ impl<'s> Verdict<'s> {
     }
 
     /// The highest severity of any category: of the rule hits, and of `spam` when the spam
-    /// model fires (mild for review, moderate for block). `Severity::None` when nothing did.
+    /// or whisper model fires (mild for review, moderate for block). `Severity::None` when
+    /// nothing did.
     #[must_use]
     pub fn severity(&self) -> Severity {
         self.severity
@@ -372,8 +373,9 @@ impl<'s> Verdict<'s> {
         self.per_category[category as usize]
     }
 
-    /// The highest probability any loaded model gave the message (spam or toxicity), in
-    /// `0.0..=1.0`; `0.0` when the filter has no model. See [`scores`](Self::scores) for
+    /// The highest probability any loaded model gave the message (spam, toxicity, or whisper
+    /// for a whisper with tracker signals), in `0.0..=1.0`; `0.0` when the filter has no
+    /// model. See [`scores`](Self::scores) for
     /// each model's.
     #[must_use]
     pub fn score(&self) -> f32 {

@@ -78,3 +78,62 @@ fn check_with_allocates_nothing_after_warm_up() {
         "allocations with a scratch warmed on one message"
     );
 }
+
+#[test]
+fn check_tracked_with_the_whisper_model_allocates_nothing_after_warm_up() {
+    use chatguard::tracker::{SenderTracker, TrackerConfig};
+    use chatguard::{Filter, SenderContext};
+
+    let messages = corpus::varied(6_000);
+    let filter = Filter::default_english_with_models().unwrap();
+    assert!(filter.whisper_model().is_some());
+    let tracker = SenderTracker::new(TrackerConfig::default());
+    let mut scratch = filter.scratch();
+    fn message(i: usize, text: &str) -> Message<'_> {
+        Message::new(text)
+            .kind(if i % 4 == 0 {
+                MessageKind::Chat
+            } else {
+                MessageKind::Whisper
+            })
+            .sender(SenderContext {
+                account_age_secs: Some((i as u64 % 9) * 86_400),
+                first_contact: Some(i % 3 != 0),
+                sender_id: Some(i as u64 % 97),
+                recipient_id: Some(i as u64 % 1_013),
+                ..SenderContext::default()
+            })
+    }
+
+    // Warm-up: one pass over everything.
+    for (i, m) in messages.iter().enumerate() {
+        let _ = filter.check_tracked(&mut scratch, &message(i, m), &tracker, i as u64 * 100);
+    }
+
+    let before = allocations();
+    let mut whisper_flagged = 0;
+    let mut scored = 0;
+    let start = messages.len() as u64 * 100;
+    for (i, m) in messages.iter().enumerate() {
+        let v = filter.check_tracked(&mut scratch, &message(i, m), &tracker, start + i as u64);
+        if let Some(score) = v.scores().whisper {
+            scored += 1;
+            whisper_flagged += usize::from(score >= 0.5);
+        }
+    }
+    let after = allocations();
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over {} checks",
+        after - before,
+        messages.len()
+    );
+    // The senders fan the corpus out to many recipients quickly: the tree is exercised on
+    // both sides.
+    assert!(scored > 4_000, "{scored} scored");
+    assert!(
+        whisper_flagged > 100 && whisper_flagged < scored,
+        "{whisper_flagged} of {scored} flagged by the whisper model"
+    );
+}

@@ -34,13 +34,18 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with_queue(server::OUTGOING_QUEUE).await
+    }
+
+    /// A server whose outgoing queues hold `queue` messages.
+    async fn start_with_queue(queue: usize) -> Server {
         let shared = Arc::new(SharedFilter::new(
             Filter::default_english_with_models().unwrap(),
         ));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let hub = server::Hub::new(Arc::clone(&shared));
+        let hub = server::Hub::with_queue(Arc::clone(&shared), queue);
         let task = tokio::spawn(server::serve(listener, hub, async {
             let _ = stopped.await;
         }));
@@ -73,6 +78,16 @@ struct Client {
 impl Client {
     /// Connects and says hello.
     async fn connect(server: &Server, name: &'static str, account_age_days: u64) -> Client {
+        Client::connect_with_friends(server, name, account_age_days, &[]).await
+    }
+
+    /// Connects and says hello, naming friends.
+    async fn connect_with_friends(
+        server: &Server,
+        name: &'static str,
+        account_age_days: u64,
+        friends: &[&str],
+    ) -> Client {
         let (ws, _) = tokio::time::timeout(
             ARRIVES,
             tokio_tungstenite::connect_async(format!("ws://{}", server.addr)),
@@ -80,9 +95,41 @@ impl Client {
         .await
         .expect("connect in time")
         .expect("connect");
+        Client::hello(ws, name, account_age_days, friends).await
+    }
+
+    /// Connects over a socket with a small receive buffer (so that a client that does not
+    /// read soon leaves the server's writes waiting) and says hello.
+    async fn connect_small_buffer(server: &Server, name: &'static str) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = tokio::time::timeout(ARRIVES, socket.connect(server.addr))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        let (ws, _) = tokio_tungstenite::client_async(
+            format!("ws://{}", server.addr),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .expect("handshake");
+        Client::hello(ws, name, 400, &[]).await
+    }
+
+    async fn hello(
+        ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+        name: &'static str,
+        account_age_days: u64,
+        friends: &[&str],
+    ) -> Client {
         let mut client = Client { name, ws };
         client
-            .send(json!({"type": "hello", "user": name, "account_age_days": account_age_days}))
+            .send(json!({
+                "type": "hello",
+                "user": name,
+                "account_age_days": account_age_days,
+                "friends": friends
+            }))
             .await;
         assert_eq!(
             client.recv().await,
@@ -135,6 +182,20 @@ impl Client {
     async fn expect_nothing(&mut self) {
         if let Ok(frame) = tokio::time::timeout(NOTHING, self.ws.next()).await {
             panic!("{} received {frame:?}", self.name);
+        }
+    }
+
+    /// Reads frames until the server closes the connection; returns how many text frames
+    /// came first.
+    async fn read_until_closed(&mut self) -> usize {
+        let mut frames = 0;
+        loop {
+            match tokio::time::timeout(ARRIVES, self.ws.next()).await {
+                Err(_) => panic!("{}: the server did not close the connection", self.name),
+                Ok(None | Some(Err(_) | Ok(Frame::Close(_)))) => return frames,
+                Ok(Some(Ok(Frame::Text(_)))) => frames += 1,
+                Ok(Some(Ok(_))) => {}
+            }
         }
     }
 
@@ -200,11 +261,24 @@ async fn clean_chat_reaches_the_other_members_of_the_channel() {
     server.stop(vec![alice, bob, carol, dave]).await;
 }
 
-/// A young account (1 day) whispers `template` with a counter (1..=5) to five recipients.
-/// `first_two_held`: whether the filter alone already holds the text (so even the first two,
-/// below the fan-out threshold, are not delivered). From the third recipient on, the fan-out
-/// policy drops it. Returns nothing: every expectation is asserted here.
-async fn young_account_fanout(template: &str, first_two_held: bool) {
+fn held_as_spam() -> ServerMsg {
+    ServerMsg::Held {
+        reason: "held for review".to_owned(),
+        categories: vec!["spam".to_owned()],
+    }
+}
+
+fn dropped_as_spam() -> ServerMsg {
+    ServerMsg::Dropped {
+        reason: "blocked: spam".to_owned(),
+    }
+}
+
+/// A young account (1 day) whispers `template` with a counter (1..=5) to five strangers.
+/// The whisper model holds its first two whispers (a brand-new account writing to a
+/// stranger, before any fan-out is seen) and drops the rest (a near-duplicate fan-out of 3
+/// to strangers). No recipient gets anything.
+async fn young_account_fanout(template: &str) {
     let server = Server::start().await;
     let mut spammer = Client::connect(&server, "spammer", 1).await;
     let mut recipients = Vec::new();
@@ -214,33 +288,14 @@ async fn young_account_fanout(template: &str, first_two_held: bool) {
 
     for (i, r) in recipients.iter_mut().enumerate() {
         let n = i + 1;
-        let text = format!("{template} {n}");
-        spammer.whisper(r.name, &text).await;
-        if n < server::SPAM_FANOUT as usize {
-            if first_two_held {
-                assert_eq!(
-                    spammer.recv().await,
-                    ServerMsg::Held {
-                        reason: "held for review".to_owned(),
-                        categories: vec!["spam".to_owned()]
-                    },
-                    "whisper {n}"
-                );
-                r.expect_nothing().await;
-            } else {
-                assert_eq!(r.recv().await, whisper("spammer", &text), "whisper {n}");
-                spammer.expect_nothing().await;
-            }
+        spammer.whisper(r.name, &format!("{template} {n}")).await;
+        let expected = if n < 3 {
+            held_as_spam()
         } else {
-            match spammer.recv().await {
-                ServerMsg::Dropped { reason } => assert_eq!(
-                    reason,
-                    format!("spam: a new account sent this to {n} recipients")
-                ),
-                other => panic!("whisper {n}: {other:?}"),
-            }
-            r.expect_nothing().await;
-        }
+            dropped_as_spam()
+        };
+        assert_eq!(spammer.recv().await, expected, "whisper {n}");
+        r.expect_nothing().await;
     }
     for r in &mut recipients {
         r.expect_nothing().await;
@@ -253,15 +308,75 @@ async fn young_account_fanout(template: &str, first_two_held: bool) {
 
 #[tokio::test]
 async fn whisper_fanout_of_spam_text_from_a_new_account_reaches_no_one() {
-    // The default spam model already holds this text on its own (review), so the first two
-    // are held; the fan-out policy drops the third, fourth and fifth.
-    young_account_fanout("buy followers and views cheap at x.com", true).await;
+    young_account_fanout("buy cheap followers at x.com").await;
 }
 
 #[tokio::test]
-async fn whisper_fanout_from_a_new_account_is_dropped_from_the_third_recipient() {
-    // A template the filter allows on its own: only the fan-out policy stops it, after two.
-    young_account_fanout("hey want to trade skins? add me", false).await;
+async fn whisper_fanout_of_harmless_text_from_a_new_account_reaches_no_one() {
+    // The text alone is fine (as a chat line it is delivered); the sender's fan-out is not.
+    let filter = Filter::default_english_with_models().unwrap();
+    let text = "hey want to trade skins? add me";
+    assert!(!filter
+        .check(&chatguard::Message::new(&format!("{text} 1")))
+        .flagged());
+    young_account_fanout(text).await;
+}
+
+#[tokio::test]
+async fn a_new_account_talks_to_its_friends() {
+    let server = Server::start().await;
+    let mut carol = Client::connect_with_friends(&server, "carol", 2, &["dave"]).await;
+    let mut dave = Client::connect(&server, "dave", 900).await;
+    let mut erin = Client::connect(&server, "erin", 900).await;
+
+    carol.whisper("dave", "are you on tonight?").await;
+    assert_eq!(dave.recv().await, whisper("carol", "are you on tonight?"));
+    dave.whisper("carol", "yes, see you at 9").await;
+    assert_eq!(carol.recv().await, whisper("dave", "yes, see you at 9"));
+    // A stranger's whisper to a new account is not the new account's fan-out.
+    erin.whisper("carol", "hi, nice playing with you").await;
+    assert_eq!(
+        carol.recv().await,
+        whisper("erin", "hi, nice playing with you")
+    );
+    // Having been whispered, carol answers erin: no longer a first contact.
+    carol.whisper("erin", "thanks, you too").await;
+    assert_eq!(erin.recv().await, whisper("carol", "thanks, you too"));
+    carol.expect_nothing().await;
+
+    server.stop(vec![carol, dave, erin]).await;
+}
+
+#[tokio::test]
+async fn an_old_account_sending_one_line_to_strangers_is_stopped_at_the_third() {
+    // What a compromised account does once it runs out of friends.
+    let server = Server::start().await;
+    let mut mallory = Client::connect(&server, "mallory", 800).await;
+    let mut strangers = Vec::new();
+    for name in ["s1", "s2", "s3", "s4"] {
+        strangers.push(Client::connect(&server, name, 300).await);
+    }
+    // A harmless text: the first two strangers get it; from the third, the near-duplicate
+    // fan-out to strangers is whisper spam.
+    let text = "hey! our guild is recruiting, we raid every night at 9";
+    for (i, s) in strangers.iter_mut().enumerate() {
+        mallory.whisper(s.name, text).await;
+        if i < 2 {
+            assert_eq!(
+                s.recv().await,
+                whisper("mallory", text),
+                "whisper {}",
+                i + 1
+            );
+            mallory.expect_nothing().await;
+        } else {
+            assert_eq!(mallory.recv().await, dropped_as_spam(), "whisper {}", i + 1);
+            s.expect_nothing().await;
+        }
+    }
+    let mut clients = vec![mallory];
+    clients.extend(strangers);
+    server.stop(clients).await;
 }
 
 #[tokio::test]
@@ -297,7 +412,9 @@ async fn an_evasive_insult_is_not_delivered_and_the_sender_is_told() {
 #[tokio::test]
 async fn an_old_account_whispers_friends_normally() {
     let server = Server::start().await;
-    let mut alice = Client::connect(&server, "alice", 400).await;
+    let mut alice =
+        Client::connect_with_friends(&server, "alice", 400, &["bob", "carol", "dave", "erin"])
+            .await;
     let mut friends = Vec::new();
     for name in ["bob", "carol", "dave", "erin"] {
         friends.push(Client::connect(&server, name, 200).await);
@@ -310,7 +427,7 @@ async fn an_old_account_whispers_friends_normally() {
         friends[0].recv().await,
         whisper("alice", "are you coming to the raid tonight?")
     );
-    // The same line to several friends: an old account is not held to the fan-out rule.
+    // The same line to four friends: fan-out to people one knows is not whisper spam.
     for friend in &friends {
         alice
             .whisper(friend.name, "raid starts at 9, bring potions")
@@ -361,4 +478,50 @@ async fn a_rules_reload_applies_to_the_next_message_without_a_restart() {
     bob.expect_nothing().await;
 
     server.stop(vec![alice, bob]).await;
+}
+
+// Two worker threads, so that writers drain queues while the server reads `talker`, as in
+// the real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_when_its_queue_is_full() {
+    // `slow` (with a small socket receive buffer) stops reading while `talker` says far more
+    // into the channel than the socket buffers between the server and `slow` and its queue
+    // of OUTGOING_QUEUE messages hold: the server disconnects `slow`.
+    // 6 MB in all: more than a socket's send buffer may grow to on Linux (4 MiB by
+    // default), the small receive buffer and the queue together.
+    const LINES: usize = 6_000;
+    let line = "that was a great match, everyone played really well and the last round was so \
+                close. "
+        .repeat(12);
+    let line = line.trim_end();
+    let filter = Filter::default_english_with_models().unwrap();
+    assert!(!filter.check(&chatguard::Message::new(line)).flagged());
+    let server = Server::start().await;
+    let mut slow = Client::connect_small_buffer(&server, "slow").await;
+    let mut talker = Client::connect(&server, "talker", 400).await;
+    slow.join("lobby").await;
+    talker.join("lobby").await;
+    for _ in 0..LINES {
+        talker.say("lobby", line).await;
+    }
+    // The server handles `talker`'s frames in order: by the time it answers this whisper,
+    // every line was queued for `slow`, or found its queue full.
+    talker.whisper("slow", "still there?").await;
+    match talker.recv().await {
+        ServerMsg::Error { reason } => assert!(
+            reason == "slow is not reachable" || reason == "slow is not here",
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let delivered = slow.read_until_closed().await;
+    eprintln!("{delivered} of {LINES} lines reached slow before it was disconnected");
+    assert!(delivered < LINES, "{delivered} lines reached slow");
+
+    // The server goes on: the name is free again, and whispers are delivered.
+    let mut again = Client::connect(&server, "slow", 400).await;
+    talker.whisper("slow", "welcome back").await;
+    assert_eq!(again.recv().await, whisper("talker", "welcome back"));
+    talker.expect_nothing().await;
+    server.stop(vec![talker, again]).await;
 }

@@ -1,7 +1,7 @@
 //! The rule language beyond single files: includes, language packs, scope and expiry.
 
 use chatguard::rules::{Date, LANGUAGE_PACKS};
-use chatguard::{Action, FilterBuilder, Message, MessageKind, RuleSet};
+use chatguard::{Action, Filter, FilterBuilder, Message, MessageKind, RuleSet};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("chatguard-{name}-{}", std::process::id()));
@@ -164,5 +164,83 @@ fn policy_lines_set_model_thresholds() {
         errors[0].message().contains("invalid probability `1.5`"),
         "{}",
         errors[0]
+    );
+}
+
+#[test]
+fn policy_lines_set_whisper_model_thresholds() {
+    use chatguard::tracker::{SenderTracker, TrackerConfig};
+    use chatguard::SenderContext;
+
+    let mut rules = RuleSet::default_english().unwrap();
+    rules
+        .add_file(
+            "policy.rules",
+            "policy: whisper whisper_review_at=0.9 whisper_block_at=never\n",
+        )
+        .unwrap();
+    let relaxed = FilterBuilder::new()
+        .rules(rules)
+        .default_models()
+        .build()
+        .unwrap();
+    assert_eq!(relaxed.config().whisper.whisper_review_at, Some(0.9));
+    assert_eq!(relaxed.config().whisper.whisper_block_at, None);
+    assert_eq!(relaxed.config().chat.whisper_block_at, Some(0.99));
+    let default = Filter::default_english_with_models().unwrap();
+    // A day-old account sends a harmless line to four strangers: the fourth is a fan-out
+    // the default policy blocks and the relaxed one only reviews.
+    let fourth = |filter: &Filter| {
+        let tracker = SenderTracker::new(TrackerConfig::default());
+        let mut scratch = filter.scratch();
+        let mut action = Action::Allow;
+        for recipient in 1..=4 {
+            let message = Message::new("hey! our guild is recruiting, we raid every night at 9")
+                .kind(MessageKind::Whisper)
+                .sender(SenderContext {
+                    account_age_secs: Some(86_400),
+                    first_contact: Some(true),
+                    sender_id: Some(5),
+                    recipient_id: Some(recipient),
+                    ..SenderContext::default()
+                });
+            action = filter
+                .check_tracked(&mut scratch, &message, &tracker, recipient * 1_000)
+                .action();
+        }
+        action
+    };
+    assert_eq!(fourth(&default), Action::Block);
+    assert_eq!(fourth(&relaxed), Action::Review);
+
+    let mut bad = RuleSet::new();
+    let errors = bad.try_add_file("p.rules", "policy: whisper whisper_reveiw_at=0.5\n");
+    assert!(
+        errors[0]
+            .message()
+            .contains("unknown policy key `whisper_reveiw_at`"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].hint(), Some("did you mean `whisper_review_at`?"));
+}
+
+#[test]
+fn lint_warns_about_whisper_thresholds_on_chat_policy_lines() {
+    let files = vec![(
+        "p.rules".to_owned(),
+        "policy: whisper whisper_block_at=0.9\npolicy: chat spam_review_at=0.6 whisper_block_at=0.8\n"
+            .to_owned(),
+    )];
+    let report = chatguard::rules::lint_files(&files, chatguard::rules::Date::today());
+    assert!(report.is_ok());
+    let warnings: Vec<_> = report.warnings().collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0];
+    assert_eq!((w.line(), w.column()), (2, 33));
+    assert!(
+        w.message()
+            .contains("`whisper_block_at` does nothing on a `policy: chat` line"),
+        "{w}"
     );
 }

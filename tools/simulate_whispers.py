@@ -25,6 +25,11 @@ Assumptions (what the stream is, and is not):
 * Compromised accounts are ordinary old accounts: ordinary traffic first, then at a random
   moment a burst of one spam template to their friends (first_contact 0) and strangers
   (first_contact 1). Only the burst lines are labelled spam.
+* Announcements (only with --announce-share above 0, the default being 0 so that streams made
+  before the option existed are unchanged): that share of ordinary users once sends one line
+  to 2-5 of their friends within a minute or two (a raid time, a stream going live, a guide),
+  the same words each time or with the friend's name. This is the honest source of
+  near-duplicate fan-out from old accounts to people they know.
 * Not modelled: bots that pace themselves below any window, bots that write each message
   by hand or with a language model, replies to spam, group chats, several languages.
 """
@@ -72,6 +77,14 @@ QUESTIONS = [
     "do you know how to beat the last boss?", "where do you farm gold?",
     "is the guild still recruiting?", "how much for the mount?",
     "can you help me with the quest?", "what server are you on?",
+]
+
+ANNOUNCEMENTS = [
+    "raid starts at 9, bring potions", "{name} raid at 9 tonight, you in?",
+    "going live in 5 min, come hang out", "stream is up! twitch.tv/{me}",
+    "anyone up for ranked tonight?", "new guide is up, link in my profile",
+    "guild meeting saturday 8pm", "{name}! the event started, log in",
+    "server maintenance at midnight, finish your runs", "i'm selling my old gear cheap, ask me",
 ]
 
 ANSWERS = [
@@ -128,6 +141,8 @@ def main():
     ap.add_argument("--bots", type=int, default=40)
     ap.add_argument("--compromised", type=int, default=10)
     ap.add_argument("--hours", type=float, default=3.0)
+    ap.add_argument("--announce-share", type=float, default=0.0,
+                    help="share of ordinary users who once send one line to 2-5 friends")
     ap.add_argument("--out", default="-")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -212,6 +227,17 @@ def main():
             seen.add(v)
             emit(t, u, v, spam_text(rng, template, base, name[v]), "spam")
             t += rng.randint(3, 30)
+
+    # Announcements: one line to several friends, after every other draw so that a share of
+    # 0 leaves the rest of the stream as it was.
+    if args.announce_share > 0:
+        for u in rng.sample(users, int(round(args.announce_share * len(users)))):
+            text = rng.choice(ANNOUNCEMENTS)
+            t = rng.randint(0, span - 600)
+            pool = sorted(friends[u])
+            for v in rng.sample(pool, min(len(pool), rng.randint(2, 5))):
+                emit(t, u, v, text.format(name=name[v], me=name[u]), "ham")
+                t += rng.randint(5, 40)
 
     lines.sort(key=lambda l: (l[0], l[1], l[2]))
     talked = set()  # (sender, recipient) pairs with earlier contact in either direction

@@ -7,16 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use chatguard::{features, FilterBuilder, Message, Model};
+use chatguard::features::Features;
+use chatguard::model::FeatureRow;
+use chatguard::tracker::{SenderTracker, TrackerConfig};
+use chatguard::{features, Filter, FilterBuilder, Message, MessageKind, Model, SenderContext};
 
+use crate::stream::{self, StreamWhisper};
 use crate::Kind;
 
 /// Which models a command scores with.
 #[derive(clap::Args, Debug, Default)]
 pub(crate) struct ModelArgs {
     /// A chatguard model file to score with instead of the default models (repeatable, at
-    /// most one spam and one toxicity model). A file whose `name` contains `tox` is the
-    /// toxicity model; any other is the spam model.
+    /// most one spam, one toxicity and one whisper model). A file whose `name` contains `tox`
+    /// is the toxicity model, one whose `name` contains `whisper` the whisper model (it
+    /// scores only whispers with sender-tracker signals); any other is the spam model.
     #[arg(long = "model", value_name = "FILE")]
     pub(crate) model: Vec<PathBuf>,
     /// Rules only: no model at all.
@@ -35,10 +40,15 @@ impl ModelArgs {
             return Ok(());
         }
         let loader = features::loader();
-        let (mut spam, mut toxicity) = (false, false);
+        let (mut spam, mut toxicity, mut whisper) = (false, false, false);
         for path in &self.model {
             let model = loader.load_path(path).map_err(anyhow::Error::msg)?;
-            if is_toxicity(&model) {
+            if named(&model, "whisper") {
+                if std::mem::replace(&mut whisper, true) {
+                    bail!("{}: a second whisper model", path.display());
+                }
+                builder.whisper_model(model);
+            } else if named(&model, "tox") {
                 if std::mem::replace(&mut toxicity, true) {
                     bail!("{}: a second toxicity model", path.display());
                 }
@@ -57,10 +67,11 @@ impl ModelArgs {
     }
 }
 
-fn is_toxicity(model: &Model) -> bool {
+/// Whether the model's name contains `part` (ignoring case).
+fn named(model: &Model, part: &str) -> bool {
     model
         .name()
-        .is_some_and(|n| n.to_ascii_lowercase().contains("tox"))
+        .is_some_and(|n| n.to_ascii_lowercase().contains(part))
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,7 +79,15 @@ pub(crate) struct FeaturesArgs {
     /// Labelled messages: `label<TAB>text` lines without a header (the SMS Spam Collection
     /// format), or CSV/TSV with a header row (like Davidson's `labeled_data.csv`). The format
     /// is detected from the first line.
-    input: PathBuf,
+    #[arg(required_unless_present = "whisper_stream")]
+    input: Option<PathBuf>,
+    /// Instead of INPUT: a whisper stream (TSV with the columns time, sender, recipient,
+    /// account_age_days, first_contact, text, label, as `tools/simulate_whispers.py` writes
+    /// it), replayed in time order through one sender tracker (`TrackerConfig::default()`)
+    /// exactly as `Filter::check_tracked` sees each whisper, so the rows carry the tracker's
+    /// signals.
+    #[arg(long, value_name = "TSV", conflicts_with_all = ["input", "label_col", "text_col", "kind"])]
+    whisper_stream: Option<PathBuf>,
     /// The svmlight file to write; `schema.json` is written beside it.
     #[arg(long, short)]
     out: PathBuf,
@@ -103,8 +122,7 @@ struct Labelled {
     text: String,
 }
 
-fn read_labelled(args: &FeaturesArgs) -> Result<Vec<Labelled>> {
-    let path = &args.input;
+fn read_labelled(args: &FeaturesArgs, path: &Path) -> Result<Vec<Labelled>> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
     let first = String::from_utf8_lossy(first);
@@ -176,8 +194,84 @@ fn one_line(text: &str) -> String {
     text.replace("\r\n", " ").replace(['\n', '\r'], " ")
 }
 
+/// Where the rows go: the svmlight file and, when asked for, the texts and tokens.
+struct Output {
+    svm: BufWriter<File>,
+    texts: Option<BufWriter<File>>,
+    tokens: Option<BufWriter<File>>,
+    /// The column of the first hashed feature.
+    named: usize,
+    line: String,
+    rows: usize,
+    positives: usize,
+}
+
+impl Output {
+    fn create(args: &FeaturesArgs) -> Result<Output> {
+        let create = |p: &Path| -> Result<BufWriter<File>> {
+            Ok(BufWriter::new(File::create(p).with_context(|| {
+                format!("cannot write {}", p.display())
+            })?))
+        };
+        Ok(Output {
+            svm: create(&args.out)?,
+            texts: args.texts.as_deref().map(create).transpose()?,
+            tokens: args.tokens.as_deref().map(create).transpose()?,
+            named: features::schema().hashed_offset(),
+            line: String::new(),
+            rows: 0,
+            positives: 0,
+        })
+    }
+
+    /// Writes one row. `tokens` is given when `--tokens` asked for them.
+    fn row(
+        &mut self,
+        label: bool,
+        text: &str,
+        row: FeatureRow<'_>,
+        tokens: Option<Features>,
+    ) -> Result<()> {
+        use std::fmt::Write as _;
+        self.line.clear();
+        self.line.push(if label { '1' } else { '0' });
+        self.rows += 1;
+        self.positives += usize::from(label);
+        for (j, &v) in row.dense.iter().enumerate() {
+            if v != 0.0 {
+                let _ = write!(self.line, " {j}:{v}");
+            }
+        }
+        for &(i, v) in row.hashed {
+            if v != 0.0 {
+                let _ = write!(self.line, " {}:{v}", self.named + i as usize);
+            }
+        }
+        self.line.push('\n');
+        self.svm.write_all(self.line.as_bytes())?;
+        if let Some(out) = self.texts.as_mut() {
+            writeln!(out, "{text}")?;
+        }
+        if let (Some(out), Some(f)) = (self.tokens.as_mut(), tokens) {
+            let json = serde_json::json!({"text": text, "tokens": f.tokens, "hashed": f.hashed});
+            writeln!(out, "{json}")?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(usize, usize)> {
+        self.svm.flush()?;
+        if let Some(out) = self.texts.as_mut() {
+            out.flush()?;
+        }
+        if let Some(out) = self.tokens.as_mut() {
+            out.flush()?;
+        }
+        Ok((self.rows, self.positives))
+    }
+}
+
 pub(crate) fn run(args: &FeaturesArgs) -> Result<ExitCode> {
-    let rows = read_labelled(args)?;
     let filter = crate::build_filter(
         args.rules.as_deref(),
         &ModelArgs {
@@ -191,69 +285,71 @@ pub(crate) fn run(args: &FeaturesArgs) -> Result<ExitCode> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    write_schema(&dir.join("schema.json"))?;
-    let create = |p: &Path| -> Result<BufWriter<File>> {
-        Ok(BufWriter::new(File::create(p).with_context(|| {
-            format!("cannot write {}", p.display())
-        })?))
-    };
-    let mut svm = create(&args.out)?;
-    let mut texts = args.texts.as_deref().map(create).transpose()?;
-    let mut tokens = args.tokens.as_deref().map(create).transpose()?;
-    let named = schema.hashed_offset();
-    let mut scratch = filter.scratch();
-    let mut line = String::new();
-    let mut positives = 0usize;
-    let kind = args.kind.into();
-    for row in &rows {
-        use std::fmt::Write as _;
-        let text = one_line(&row.text);
-        let message = Message::new(&text).kind(kind);
-        let features = if tokens.is_some() {
-            Some(filter.features(&message))
-        } else {
-            None
+    let (input, rows, positives) = if let Some(path) = &args.whisper_stream {
+        let stream = stream::read(path)?;
+        write_schema(&dir.join("schema.json"))?;
+        let mut out = Output::create(args)?;
+        replay_whispers(&filter, &stream, &mut out)?;
+        let (rows, positives) = out.finish()?;
+        (path, rows, positives)
+    } else {
+        let Some(path) = &args.input else {
+            bail!("give a file of labelled messages, or --whisper-stream");
         };
-        let row_features = filter.features_with(&mut scratch, &message);
-        line.clear();
-        line.push(if row.label { '1' } else { '0' });
-        positives += usize::from(row.label);
-        for (j, &v) in row_features.dense.iter().enumerate() {
-            if v != 0.0 {
-                let _ = write!(line, " {j}:{v}");
-            }
+        let labelled = read_labelled(args, path)?;
+        write_schema(&dir.join("schema.json"))?;
+        let mut out = Output::create(args)?;
+        let mut scratch = filter.scratch();
+        let kind = args.kind.into();
+        for row in &labelled {
+            let text = one_line(&row.text);
+            let message = Message::new(&text).kind(kind);
+            let tokens = out.tokens.is_some().then(|| filter.features(&message));
+            out.row(
+                row.label,
+                &text,
+                filter.features_with(&mut scratch, &message),
+                tokens,
+            )?;
         }
-        for &(i, v) in row_features.hashed {
-            if v != 0.0 {
-                let _ = write!(line, " {}:{v}", named + i as usize);
-            }
-        }
-        line.push('\n');
-        svm.write_all(line.as_bytes())?;
-        if let Some(out) = texts.as_mut() {
-            writeln!(out, "{text}")?;
-        }
-        if let (Some(out), Some(f)) = (tokens.as_mut(), features) {
-            let json = serde_json::json!({"text": text, "tokens": f.tokens, "hashed": f.hashed});
-            writeln!(out, "{json}")?;
-        }
-    }
-    svm.flush()?;
-    if let Some(mut out) = texts {
-        out.flush()?;
-    }
-    if let Some(mut out) = tokens {
-        out.flush()?;
-    }
+        let (rows, positives) = out.finish()?;
+        (path, rows, positives)
+    };
     eprintln!(
-        "{}: {} rows ({positives} labelled 1) -> {} (schema {} in {})",
-        args.input.display(),
-        rows.len(),
+        "{}: {rows} rows ({positives} labelled 1) -> {} (schema {} in {})",
+        input.display(),
         args.out.display(),
         schema.fingerprint(),
         dir.join("schema.json").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sender context a stream row gives a whisper, before the tracker's signals.
+pub(crate) fn whisper_context(w: &StreamWhisper) -> SenderContext {
+    SenderContext {
+        account_age_secs: w.account_age_days.map(|d| d * 86_400),
+        first_contact: w.first_contact,
+        sender_id: Some(w.sender),
+        recipient_id: Some(w.recipient),
+        ..SenderContext::default()
+    }
+}
+
+/// Replays a whisper stream, in its (time) order, through one tracker: each row's features
+/// are what `Filter::check_tracked` computes for that whisper at that time.
+fn replay_whispers(filter: &Filter, stream: &[StreamWhisper], out: &mut Output) -> Result<()> {
+    let tracker = SenderTracker::new(TrackerConfig::default());
+    let mut scratch = filter.scratch();
+    for w in stream {
+        let message = Message::new(&w.text)
+            .kind(MessageKind::Whisper)
+            .sender(whisper_context(w));
+        let tokens = out.tokens.is_some().then(|| filter.features(&message));
+        let row = filter.features_tracked(&mut scratch, &message, &tracker, w.time_ms);
+        out.row(w.spam, &w.text, row, tokens)?;
+    }
+    Ok(())
 }
 
 fn write_schema(path: &Path) -> Result<()> {

@@ -15,6 +15,7 @@ mod diff;
 mod eval;
 mod features;
 mod report;
+mod stream;
 use diff::DiffArgs;
 use eval::EvalArgs;
 use features::{FeaturesArgs, ModelArgs};
@@ -43,10 +44,20 @@ enum Command {
         filter: FilterArgs,
     },
     /// Show how one message is folded, which rules hit it, the model scores with the
-    /// features that weighed most, and why it gets its action.
+    /// features that weighed most (or the path a decision tree took), and why it gets its
+    /// action.
     Explain {
         /// The message.
-        message: String,
+        #[arg(required_unless_present = "whisper_stream")]
+        message: Option<String>,
+        /// Instead of MESSAGE: explain a whisper of this whisper stream (the TSV of
+        /// `features --whisper-stream`), replayed through a sender tracker up to it, as
+        /// `Filter::check_tracked` judged it; `--line` says which.
+        #[arg(long, value_name = "TSV", requires = "line", conflicts_with_all = ["message", "kind"])]
+        whisper_stream: Option<PathBuf>,
+        /// The line of `--whisper-stream` holding the whisper to explain.
+        #[arg(long, requires = "whisper_stream")]
+        line: Option<usize>,
         #[command(flatten)]
         filter: FilterArgs,
     },
@@ -120,8 +131,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             scan(&filter.build()?, input.as_deref(), json, filter.kind.into())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Explain { message, filter } => {
-            explain(&filter.build()?, &message, filter.kind.into());
+        Command::Explain {
+            message,
+            whisper_stream,
+            line,
+            filter,
+        } => {
+            let built = filter.build()?;
+            match (message, whisper_stream, line) {
+                (_, Some(stream), Some(line)) => explain_stream_whisper(&built, &stream, line)?,
+                (Some(message), _, _) => {
+                    let kind = filter.kind.into();
+                    print_explanation(
+                        &built.explain(&Message::new(&message).kind(kind)),
+                        &message,
+                        kind,
+                    );
+                }
+                _ => anyhow::bail!("give a message, or --whisper-stream and --line"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Lint { dir } => lint(&dir),
@@ -346,8 +374,42 @@ fn highlight(text: &str, spans: &[chatguard::Span], colour: bool) -> String {
     out
 }
 
-fn explain(filter: &Filter, message: &str, kind: MessageKind) {
-    let e = filter.explain(&Message::new(message).kind(kind));
+/// Replays a whisper stream through a sender tracker up to the whisper on `line` and
+/// explains that one as `Filter::check_tracked` judged it.
+fn explain_stream_whisper(filter: &Filter, path: &Path, line: usize) -> Result<()> {
+    use chatguard::tracker::{SenderTracker, TrackerConfig};
+    let stream = stream::read(path)?;
+    let Some(target) = stream.iter().position(|w| w.line == line) else {
+        anyhow::bail!(
+            "{}:{line}: no whisper on this line; expected the line number of a row of the stream",
+            path.display()
+        );
+    };
+    let tracker = SenderTracker::new(TrackerConfig::default());
+    let mut scratch = filter.scratch();
+    fn message(w: &stream::StreamWhisper) -> Message<'_> {
+        Message::new(&w.text)
+            .kind(MessageKind::Whisper)
+            .sender(features::whisper_context(w))
+    }
+    for w in &stream[..target] {
+        let _ = filter.check_tracked(&mut scratch, &message(w), &tracker, w.time_ms);
+    }
+    let w = &stream[target];
+    let e = filter.explain_tracked(&message(w), &tracker, w.time_ms);
+    println!(
+        "whisper:   {}:{line}, sender {} to {} at {} s, labelled {}",
+        path.display(),
+        w.sender,
+        w.recipient,
+        w.time_ms as f64 / 1000.0,
+        if w.spam { "spam" } else { "ham" }
+    );
+    print_explanation(&e, &w.text, MessageKind::Whisper);
+    Ok(())
+}
+
+fn print_explanation(e: &chatguard::Explanation, message: &str, kind: MessageKind) {
     let colour = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let spans: Vec<chatguard::Span> = e.hits.iter().map(|h| h.hit.span).collect();
     println!(
@@ -384,22 +446,83 @@ fn explain(filter: &Filter, message: &str, kind: MessageKind) {
     if let Some(f) = &e.features {
         println!("tokens:    {:?}", f.tokens);
     }
+    print_sender(&e.sender);
     let scores = e.verdict.scores();
-    for (name, score) in [("spam", scores.spam), ("toxicity", scores.toxicity)] {
-        if let Some(score) = score {
-            println!("score:     {name} {score:.4}");
-            for c in e.contributions.iter().filter(|c| c.model == name) {
+    for (name, score) in [
+        ("spam", scores.spam),
+        ("toxicity", scores.toxicity),
+        ("whisper", scores.whisper),
+    ] {
+        let Some(score) = score else { continue };
+        println!("score:     {name} {score:.4}");
+        for c in e.contributions.iter().filter(|c| c.model == name) {
+            println!(
+                "           {:+.4} = {:+.4} × {:<8} {}",
+                c.amount(),
+                c.weight,
+                c.value,
+                c.feature
+            );
+        }
+        for tree in e.paths.iter().filter(|p| p.model == name) {
+            println!("           decision tree path:");
+            for (step, feature) in tree.path.steps.iter().zip(&tree.names) {
+                let (op, way) = if step.left {
+                    ("<=", "left")
+                } else {
+                    (">", "right")
+                };
+                // A `_log` feature is ln(1 + n): show the count and the count it is split at.
+                let counts = if feature.ends_with("_log") {
+                    format!(
+                        "   (n = {:.2} {op} {:.2})",
+                        f64::from(step.value).exp_m1(),
+                        f64::from(step.threshold).exp_m1()
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "           {:+.4} = {:+.4} × {:<8} {}",
-                    c.amount(),
-                    c.weight,
-                    c.value,
-                    c.feature
+                    "           {feature:<26} {:<10} {op:<2} {:<10} → {way:<5}{counts}",
+                    step.value, step.threshold
                 );
             }
+            println!("           leaf: probability {:.4}", tree.path.leaf);
         }
     }
     println!("action:    {} — {}", e.verdict.action(), e.reason);
+}
+
+/// The sender context an explanation was computed with, when there is one.
+fn print_sender(s: &chatguard::SenderContext) {
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    };
+    if *s == chatguard::SenderContext::default() {
+        return;
+    }
+    let age = s.account_age_secs.map_or_else(
+        || "unknown".to_owned(),
+        |a| format!("{:.1} days", a as f64 / 86_400.0),
+    );
+    println!(
+        "sender:    account age {age}, first contact {}, verified {}, moderator {}",
+        yes_no(s.first_contact),
+        yes_no(s.verified),
+        yes_no(s.moderator)
+    );
+    match s.tracker {
+        Some(t) => println!(
+            "tracker:   {} messages to {} recipients in the window, near-duplicate fan-out {}, known for {:.1} min",
+            t.messages_in_window,
+            t.distinct_recipients,
+            t.near_duplicate_fanout,
+            t.known_for_ms as f64 / 60_000.0
+        ),
+        None => println!("tracker:   no signals"),
+    }
 }
 
 fn lint(dir: &Path) -> Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! A small WebSocket chat server with channels and whispers, every message moderated by one
-//! shared chatguard `Filter` and whispers also counted by one shared `SenderTracker`.
-//! The protocol and the whisper spam policy are described in `server.rs`.
+//! shared chatguard `Filter`, whispers through `Filter::check_tracked` with one shared
+//! `SenderTracker` so that the whisper model judges each sender's fan-out. The protocol, the
+//! whisper spam handling and the bounded outgoing queues are described in `server.rs`.
 //!
 //! ```text
 //! cargo run --release --example chat_server --features watch -- --rules rules/en --addr 127.0.0.1:8080
@@ -8,8 +9,8 @@
 //!
 //! With `--rules DIR` the rules are read from `DIR` and reloaded whenever a `*.rules` file
 //! there changes (files that fail `chatguard lint` are rejected and the previous filter
-//! stays); without it the embedded default English rules are used. The default spam and
-//! toxicity models are loaded either way. Ctrl-C stops the server, closing every connection.
+//! stays); without it the embedded default English rules are used. The default spam,
+//! toxicity and whisper models are loaded either way. Ctrl-C stops the server, closing every connection.
 
 mod server;
 

@@ -2,7 +2,8 @@
 //! in-process.
 //!
 //! Protocol: JSON text frames over WebSocket. The client's first frame is
-//! `{"type":"hello","user":"alice","account_age_days":400}`; then any of
+//! `{"type":"hello","user":"alice","account_age_days":400}`, optionally with
+//! `"friends":["bob",..]` (people who follow alice or whom she follows); then any of
 //! `{"type":"join","channel":"lobby"}`, `{"type":"say","channel":"lobby","text":"..."}`,
 //! `{"type":"whisper","to":"bob","text":"..."}`. The server acknowledges `hello` with
 //! `{"type":"welcome","user":..}` and `join` with `{"type":"joined","channel":..}` (so a
@@ -15,14 +16,22 @@
 //! recipient, saying into a channel not joined) get `{"type":"error","reason":..}`.
 //!
 //! Every message is checked by one shared [`Filter`] (through a [`SharedFilter`], so a
-//! rules reload takes effect on the next message), with a [`Scratch`] per connection.
+//! rules reload takes effect on the next message), with a [`Scratch`] per connection. The
+//! filter's action decides: `allow` delivers, `review` holds (not delivered; a moderator may
+//! look at it), `block` drops.
 //!
-//! Whisper spam policy (this example's, until the whisper decision tree lands): every
-//! whisper is counted by one shared [`SenderTracker`]; a whisper from an account younger
-//! than [`YOUNG_ACCOUNT_DAYS`] whose near-duplicate fan-out (distinct recipients that got
-//! the same message, or a templated variation of it, within the tracker's window) reaches
-//! [`SPAM_FANOUT`] is dropped as spam. So a new account's template reaches its first two
-//! recipients and no more.
+//! Whisper spam: every whisper is checked with [`Filter::check_tracked`] against one shared
+//! [`SenderTracker`], with what the server knows about the sender: the account's age (from
+//! `hello`) and whether this is a first contact (the two are not friends and have not
+//! whispered each other before). The default whisper model (a decision tree over those
+//! signals, see `models/README.md`) then judges the sender's fan-out: a young account
+//! sending a template to strangers is held from its first whisper and dropped from its third
+//! recipient; an old account sending one line to a few friends is delivered.
+//!
+//! Outgoing queues are bounded ([`OUTGOING_QUEUE`] messages per connection): a client that
+//! stops reading while messages keep coming for it is disconnected when its queue is full,
+//! rather than buffered without bound (the message that did not fit is not delivered to it;
+//! a whisper's sender is told the recipient is not reachable).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -30,30 +39,44 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use chatguard::fold::Folder;
 use chatguard::reload::SharedFilter;
-use chatguard::tracker::{Fingerprint, SenderObservation, SenderTracker, TrackerConfig};
+use chatguard::tracker::{SenderTracker, TrackerConfig};
 use chatguard::{Action, Filter, Message, MessageKind, Scratch, SenderContext};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-/// Accounts younger than this many days are "young" for the whisper spam policy.
-pub const YOUNG_ACCOUNT_DAYS: u64 = 7;
-/// A young account's whisper is dropped once its near-duplicate fan-out reaches this.
-pub const SPAM_FANOUT: u32 = 3;
+/// Messages waiting to be written to one client, at most. A client whose queue is full is
+/// disconnected.
+pub const OUTGOING_QUEUE: usize = 256;
 
 /// What a client sends.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ClientMsg {
-    Hello { user: String, account_age_days: u64 },
-    Join { channel: String },
-    Say { channel: String, text: String },
-    Whisper { to: String, text: String },
+    Hello {
+        user: String,
+        account_age_days: u64,
+        /// People the user follows or is followed by: whispers between them are not first
+        /// contacts.
+        #[serde(default)]
+        friends: Vec<String>,
+    },
+    Join {
+        channel: String,
+    },
+    Say {
+        channel: String,
+        text: String,
+    },
+    Whisper {
+        to: String,
+        text: String,
+    },
 }
 
 /// What the server sends.
@@ -87,34 +110,52 @@ pub enum ServerMsg {
     },
 }
 
+/// A connected user.
+struct User {
+    /// The connection's outgoing queue (bounded).
+    tx: mpsc::Sender<ServerMsg>,
+    /// Wakes the connection to close it when its queue overflows.
+    overflow: Arc<Notify>,
+    /// Friends named at `hello` and everyone the user has exchanged a whisper with: a
+    /// whisper to or from them is not a first contact. (In memory while connected; a real
+    /// server asks its social graph.)
+    contacts: HashSet<String>,
+}
+
 /// State shared by every connection.
 pub struct Hub {
     filter: Arc<SharedFilter>,
     tracker: SenderTracker,
     started: Instant,
-    /// Connected users by name: each one's outgoing queue.
-    users: Mutex<HashMap<String, mpsc::UnboundedSender<ServerMsg>>>,
+    queue: usize,
+    /// Connected users by name.
+    users: Mutex<HashMap<String, User>>,
     /// Members of each channel.
     channels: Mutex<HashMap<String, HashSet<String>>>,
 }
 
 impl Hub {
-    /// A hub checking messages with `filter` and counting whispers in a default-sized
-    /// tracker.
+    /// A hub checking messages with `filter`, counting whispers in a default-sized tracker,
+    /// with outgoing queues of [`OUTGOING_QUEUE`] messages.
     #[must_use]
     pub fn new(filter: Arc<SharedFilter>) -> Arc<Hub> {
+        Hub::with_queue(filter, OUTGOING_QUEUE)
+    }
+
+    /// A hub whose outgoing queues hold `queue` messages (at least 1).
+    #[must_use]
+    pub fn with_queue(filter: Arc<SharedFilter>, queue: usize) -> Arc<Hub> {
         Arc::new(Hub {
             filter,
             tracker: SenderTracker::new(TrackerConfig::default()),
             started: Instant::now(),
+            queue: queue.max(1),
             users: Mutex::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
         })
     }
 
-    fn users(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<ServerMsg>>> {
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<String, User>> {
         self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -122,10 +163,38 @@ impl Hub {
         self.channels.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Queues `msg` for `user`. Returns whether it was queued: not when the user is gone, or
+    /// when its queue is full, in which case the user is disconnected.
     fn send_to(&self, user: &str, msg: ServerMsg) -> bool {
-        self.users()
-            .get(user)
-            .is_some_and(|tx| tx.send(msg).is_ok())
+        let users = self.users();
+        let Some(u) = users.get(user) else {
+            return false;
+        };
+        match u.tx.try_send(msg) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                u.overflow.notify_one();
+                false
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Whether a whisper from `from` to `to` is a first contact.
+    fn first_contact(&self, from: &str, to: &str) -> bool {
+        let users = self.users();
+        let knows = |a: &str, b: &str| users.get(a).is_some_and(|u| u.contacts.contains(b));
+        !knows(from, to) && !knows(to, from)
+    }
+
+    /// Records that `a` and `b` exchanged a whisper.
+    fn add_contact(&self, a: &str, b: &str) {
+        let mut users = self.users();
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(u) = users.get_mut(x) {
+                u.contacts.insert(y.to_owned());
+            }
+        }
     }
 }
 
@@ -160,7 +229,8 @@ async fn connection(stream: TcpStream, hub: Arc<Hub>, mut stop: watch::Receiver<
         return;
     };
     let (mut sink, mut frames) = ws.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<ServerMsg>();
+    let (tx, mut rx) = mpsc::channel::<ServerMsg>(hub.queue);
+    let overflow = Arc::new(Notify::new());
     let writer = tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
             let json = serde_json::to_string(&msg).expect("server messages serialize");
@@ -172,9 +242,15 @@ async fn connection(stream: TcpStream, hub: Arc<Hub>, mut stop: watch::Receiver<
     });
 
     let mut session: Option<Session> = None;
+    let mut overflowed = false;
     loop {
         let frame = tokio::select! {
             _ = stop.changed() => break,
+            // The client does not read what it is sent: close rather than buffer.
+            () = overflow.notified() => {
+                overflowed = true;
+                break;
+            }
             frame = frames.next() => frame,
         };
         let text = match frame {
@@ -185,18 +261,26 @@ async fn connection(stream: TcpStream, hub: Arc<Hub>, mut stop: watch::Receiver<
         let reply = match serde_json::from_str::<ClientMsg>(text.as_str()) {
             Err(e) => Some(error(format!("bad frame: {e}"))),
             Ok(msg) => match &mut session {
-                None => hello(&hub, &tx, msg, &mut session),
+                None => hello(&hub, &tx, &overflow, msg, &mut session),
                 Some(s) => s.handle(&hub, msg),
             },
         };
         if let Some(reply) = reply {
-            let _ = tx.send(reply);
+            if tx.try_send(reply).is_err() {
+                overflowed = true; // its own queue is full: it does not read either
+                break;
+            }
         }
     }
     if let Some(s) = session {
         s.leave(&hub);
     }
     drop(tx);
+    if overflowed {
+        // The writer may be stuck on a socket the client does not read: drop the connection
+        // (and what is still queued for it) instead of waiting.
+        writer.abort();
+    }
     let _ = writer.await;
 }
 
@@ -209,13 +293,15 @@ fn error(reason: impl Into<String>) -> ServerMsg {
 /// Handles the first frame, which must be `hello` with a free name.
 fn hello(
     hub: &Hub,
-    tx: &mpsc::UnboundedSender<ServerMsg>,
+    tx: &mpsc::Sender<ServerMsg>,
+    overflow: &Arc<Notify>,
     msg: ClientMsg,
     session: &mut Option<Session>,
 ) -> Option<ServerMsg> {
     let ClientMsg::Hello {
         user,
         account_age_days,
+        friends,
     } = msg
     else {
         return Some(error("say hello first"));
@@ -225,7 +311,14 @@ fn hello(
         if users.contains_key(&user) {
             return Some(error(format!("the name {user} is taken")));
         }
-        users.insert(user.clone(), tx.clone());
+        users.insert(
+            user.clone(),
+            User {
+                tx: tx.clone(),
+                overflow: Arc::clone(overflow),
+                contacts: friends.into_iter().collect(),
+            },
+        );
     }
     *session = Some(Session {
         id: user_id(&user),
@@ -233,7 +326,6 @@ fn hello(
         account_age_days,
         channels: HashSet::new(),
         scratch: hub.filter.load().scratch(),
-        folder: Folder::new(hub.filter.load().config().max_message_bytes),
     });
     Some(ServerMsg::Welcome { user })
 }
@@ -252,7 +344,6 @@ struct Session {
     account_age_days: u64,
     channels: HashSet<String>,
     scratch: Scratch,
-    folder: Folder,
 }
 
 /// What to do with a checked message.
@@ -278,7 +369,7 @@ impl Session {
                 if !self.channels.contains(&channel) {
                     return Some(error(format!("join {channel} first")));
                 }
-                match self.check(hub, &text, MessageKind::Chat, None) {
+                match self.check(hub, &text, MessageKind::Chat, None, false) {
                     Outcome::Deliver => {
                         let members: Vec<String> = hub.channels()[&channel]
                             .iter()
@@ -304,10 +395,15 @@ impl Session {
                 if !hub.users().contains_key(&to) {
                     return Some(error(format!("{to} is not here")));
                 }
-                match self.check(hub, &text, MessageKind::Whisper, Some(user_id(&to))) {
+                let first_contact = hub.first_contact(&self.user, &to);
+                let recipient = Some(user_id(&to));
+                match self.check(hub, &text, MessageKind::Whisper, recipient, first_contact) {
                     Outcome::Deliver => {
                         let from = self.user.clone();
-                        hub.send_to(&to, ServerMsg::Whisper { from, text });
+                        if !hub.send_to(&to, ServerMsg::Whisper { from, text }) {
+                            return Some(error(format!("{to} is not reachable")));
+                        }
+                        hub.add_contact(&self.user, &to);
                         None
                     }
                     outcome => Some(notice(outcome)),
@@ -316,47 +412,39 @@ impl Session {
         }
     }
 
-    /// Runs `text` through the current filter and, for a whisper to `recipient`, the tracker.
+    /// Runs `text` through the current filter: a whisper to `recipient` with
+    /// [`Filter::check_tracked`], which counts it in the hub's tracker and lets the whisper
+    /// model judge the sender's fan-out; a chat line with [`Filter::check_with`].
     fn check(
         &mut self,
         hub: &Hub,
         text: &str,
         kind: MessageKind,
         recipient: Option<u64>,
+        first_contact: bool,
     ) -> Outcome {
         let filter: Arc<Filter> = hub.filter.load();
-        let message = Message::new(text).kind(kind).sender(SenderContext {
+        let mut context = SenderContext {
             account_age_secs: Some(self.account_age_days * 86_400),
             sender_id: Some(self.id),
-            recipient_id: recipient,
             ..SenderContext::default()
-        });
-        let verdict = filter.check_with(&mut self.scratch, &message);
+        };
+        let verdict = if let Some(recipient) = recipient {
+            context.recipient_id = Some(recipient);
+            context.first_contact = Some(first_contact);
+            let now_ms = u64::try_from(hub.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let message = Message::new(text).kind(kind).sender(context);
+            filter.check_tracked(&mut self.scratch, &message, &hub.tracker, now_ms)
+        } else {
+            let message = Message::new(text).kind(kind).sender(context);
+            filter.check_with(&mut self.scratch, &message)
+        };
         let categories: Vec<String> = verdict
             .categories()
             .iter()
             .map(|c| c.name().to_owned())
             .collect();
-        let action = verdict.action();
-
-        if let Some(recipient) = recipient {
-            let signals = hub.tracker.observe(&SenderObservation {
-                sender: self.id,
-                recipient,
-                fingerprint: Fingerprint::of_text(&mut self.folder, text.as_bytes()),
-                now_ms: u64::try_from(hub.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            });
-            if action != Action::Block
-                && self.account_age_days < YOUNG_ACCOUNT_DAYS
-                && signals.near_duplicate_fanout >= SPAM_FANOUT
-            {
-                return Outcome::Dropped(format!(
-                    "spam: a new account sent this to {} recipients",
-                    signals.near_duplicate_fanout
-                ));
-            }
-        }
-        match action {
+        match verdict.action() {
             Action::Allow => Outcome::Deliver,
             Action::Review => Outcome::Held(categories),
             Action::Block => Outcome::Dropped(format!("blocked: {}", categories.join(", "))),

@@ -233,9 +233,9 @@ impl LinearPair {
         Some(pair)
     }
 
-    /// Whether model `k` (0 or 1) is scored by this pair.
+    /// Whether model `k` (0 or 1; any other `k` is not) is scored by this pair.
     pub(crate) fn has(&self, k: usize) -> bool {
-        self.present[k]
+        self.present.get(k).copied().unwrap_or(false)
     }
 
     /// Both models' decision functions for named features `named` and hashed `entries`

@@ -171,6 +171,32 @@ impl<'a> FeatureRow<'a> {
     }
 }
 
+/// The way one row took through a decision tree: every split from the root, and the leaf.
+/// See [`Model::decision_path`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionPath {
+    /// The splits, root first.
+    pub steps: Vec<PathStep>,
+    /// The value of the leaf reached: for a [`ModelKind::Tree`] model, the probability the
+    /// model gives the row.
+    pub leaf: f64,
+}
+
+/// One split of a [`DecisionPath`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PathStep {
+    /// The column of the full feature vector the split reads (a named feature when below the
+    /// schema's `names.len()`, else a hashed column).
+    pub feature: usize,
+    /// The row's value of that feature.
+    pub value: f32,
+    /// The split's threshold, as compiled: the row goes left when `value <= threshold` (a
+    /// NaN value goes the split's default way).
+    pub threshold: f32,
+    /// Whether the row went left (`value <= threshold`) or right.
+    pub left: bool,
+}
+
 /// What kind of model a file held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -353,6 +379,41 @@ impl Model {
     pub(crate) fn as_linear(&self) -> Option<&Linear> {
         match &self.scorer {
             Scorer::Linear(linear) => Some(linear),
+            _ => None,
+        }
+    }
+
+    /// The path `row` takes through the tree of a single decision tree
+    /// ([`ModelKind::Tree`]): each split with the row's value, the threshold and the way it
+    /// went, and the leaf, whose value is the probability
+    /// [`predict_proba`](Self::predict_proba) returns. `None` for every other kind: a linear
+    /// model has no path, and an ensemble (a forest, gradient boosting, XGBoost, LightGBM)
+    /// combines many trees whose leaves are not probabilities on their own, so no single
+    /// path explains its score. Allocates (for tools and explanations, not the hot path).
+    ///
+    /// ```
+    /// use chatguard::model::{FeatureRow, Loader};
+    /// let json = r#"{
+    ///   "format": "chatguard-model", "format_version": 1,
+    ///   "schema": {"version": 1, "names": ["links"],
+    ///              "hashing": {"seed": 0, "bits": 2, "word_ngrams": [1, 1], "char_ngrams": [0, 0],
+    ///                          "tokenizer": "words-v1", "alternate_sign": true}},
+    ///   "schema_fingerprint": "d2a2f63b8bc62cfe",
+    ///   "model": {"tree": {"nodes": [
+    ///     {"feature": 0, "threshold": 0.5, "left": 1, "right": 2}, {"leaf": 0.1}, {"leaf": 0.9}]}}
+    /// }"#;
+    /// let model = Loader::new().load_slice("links.json", json.as_bytes())?;
+    /// let path = model.decision_path(FeatureRow::from_dense(&[2.0])).unwrap();
+    /// assert_eq!(path.steps.len(), 1);
+    /// assert!(!path.steps[0].left); // 2.0 > 0.5
+    /// assert_eq!(path.leaf, 0.9);
+    /// assert_eq!(path.leaf, model.predict_proba_dense(&[2.0]));
+    /// # Ok::<(), chatguard::model::Error>(())
+    /// ```
+    #[must_use]
+    pub fn decision_path(&self, row: FeatureRow<'_>) -> Option<DecisionPath> {
+        match (&self.scorer, self.kind) {
+            (Scorer::Trees(ensemble), ModelKind::Tree) => ensemble.path(0, &row, self.named),
             _ => None,
         }
     }

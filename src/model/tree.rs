@@ -146,6 +146,40 @@ impl Ensemble {
         }
     }
 
+    /// The splits `row` takes through tree `tree` (root first) and the value of the leaf it
+    /// reaches, walking exactly as [`predict`](Self::predict) does.
+    pub(crate) fn path(
+        &self,
+        tree: usize,
+        row: &FeatureRow<'_>,
+        named: usize,
+    ) -> Option<super::DecisionPath> {
+        let mut i = *self.roots.get(tree)? as usize;
+        let mut steps = Vec::new();
+        loop {
+            let node = &self.nodes[i];
+            if node.feature == LEAF {
+                return Some(super::DecisionPath {
+                    steps,
+                    leaf: self.values[i],
+                });
+            }
+            let value = row.value(node.feature as usize, named);
+            let left = node.goes_left(value);
+            steps.push(super::PathStep {
+                feature: node.feature as usize,
+                value,
+                threshold: node.threshold,
+                left,
+            });
+            i = if left {
+                node.left as usize
+            } else {
+                node.right as usize
+            };
+        }
+    }
+
     pub(crate) fn tree_count(&self) -> usize {
         self.roots.len()
     }

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::matcher::{CompileLimits, Matcher};
-use super::parse::{self, Date, EntryKind};
+use super::parse::{self, Date, EntryKind, ScoreKey};
 use super::RuleSet;
 use crate::error::{Error, RuleError};
+use crate::message::MessageKind;
 
 /// What `lint` found.
 #[derive(Clone, Debug, Default)]
@@ -71,14 +72,20 @@ pub fn lint_files(files: &[(String, String)], today: Date) -> LintReport {
         ..LintReport::default()
     };
     let mut rules = RuleSet::new();
+    // `policy:` and `level:` lines set thresholds; they are not rules for the matcher.
+    let mut policies = Vec::new();
     for (name, text) in files {
         let file: Arc<str> = Arc::from(name.as_str());
         let (entries, errors) = parse::parse_file(&file, text);
         report.problems.extend(errors);
         rules.bytes += text.len();
-        rules
-            .entries
-            .extend(entries.into_iter().map(|e| (Arc::clone(&file), e)));
+        for e in entries {
+            if matches!(e.kind, EntryKind::Policy(_)) {
+                policies.push((Arc::clone(&file), e));
+            } else {
+                rules.entries.push((Arc::clone(&file), e));
+            }
+        }
     }
     report.rules = rules.entries.len();
     let limits = CompileLimits {
@@ -89,6 +96,7 @@ pub fn lint_files(files: &[(String, String)], today: Date) -> LintReport {
         report.problems.extend(e.rule_errors().iter().cloned());
     }
     warn(&rules, today, &mut report.problems);
+    warn_policies(&policies, &mut report.problems);
     report
         .problems
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -111,6 +119,35 @@ fn warning(
         text: text.to_owned(),
         hint: Some(hint.to_owned()),
         warning: true,
+    }
+}
+
+/// Whisper-model thresholds on `policy: chat` lines, where they do nothing.
+fn warn_policies(policies: &[(Arc<str>, parse::Entry)], out: &mut Vec<RuleError>) {
+    for (file, e) in policies {
+        let EntryKind::Policy(policy) = &e.kind else {
+            continue;
+        };
+        if policy.kind != Some(MessageKind::Chat) {
+            continue;
+        }
+        for (key, _) in &policy.scores {
+            if !matches!(key, ScoreKey::WhisperReview | ScoreKey::WhisperBlock) {
+                continue;
+            }
+            let name = key.name();
+            let column = e.line_text.find(name).map_or(e.column, |i| {
+                u32::try_from(e.line_text[..i].chars().count() + 1).unwrap_or(e.column)
+            });
+            out.push(warning(
+                file,
+                e.line,
+                column,
+                &e.line_text,
+                format!("`{name}` does nothing on a `policy: chat` line: the whisper model scores only whispers"),
+                "set it on a `policy: whisper` line, or on a line for both kinds",
+            ));
+        }
     }
 }
 

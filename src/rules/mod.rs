@@ -305,6 +305,8 @@ impl RuleSet {
                         parse::ScoreKey::SpamBlock => policy.spam_block_at = t,
                         parse::ScoreKey::ToxicityReview => policy.toxicity_review_at = t,
                         parse::ScoreKey::ToxicityBlock => policy.toxicity_block_at = t,
+                        parse::ScoreKey::WhisperReview => policy.whisper_review_at = t,
+                        parse::ScoreKey::WhisperBlock => policy.whisper_block_at = t,
                     }
                 }
             }

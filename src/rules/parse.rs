@@ -118,6 +118,22 @@ pub(crate) enum ScoreKey {
     SpamBlock,
     ToxicityReview,
     ToxicityBlock,
+    WhisperReview,
+    WhisperBlock,
+}
+
+impl ScoreKey {
+    /// The key as written in a `policy:` line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ScoreKey::SpamReview => "spam_review_at",
+            ScoreKey::SpamBlock => "spam_block_at",
+            ScoreKey::ToxicityReview => "toxicity_review_at",
+            ScoreKey::ToxicityBlock => "toxicity_block_at",
+            ScoreKey::WhisperReview => "whisper_review_at",
+            ScoreKey::WhisperBlock => "whisper_block_at",
+        }
+    }
 }
 
 /// A `policy:` or `level:` line: thresholds for one kind of message (or both).
@@ -438,6 +454,8 @@ impl LineParser<'_> {
             "spam_block_at" => Some(ScoreKey::SpamBlock),
             "toxicity_review_at" => Some(ScoreKey::ToxicityReview),
             "toxicity_block_at" => Some(ScoreKey::ToxicityBlock),
+            "whisper_review_at" => Some(ScoreKey::WhisperReview),
+            "whisper_block_at" => Some(ScoreKey::WhisperBlock),
             _ => None,
         } {
             // A probability; stored as f32 bits so that the directive stays `Eq`.
@@ -458,6 +476,12 @@ impl LineParser<'_> {
                     ),
                 ),
             }
+        } else if !matches!(key, "review_at" | "block_at") {
+            self.error_with_hint(
+                w.column,
+                format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at, toxicity_block_at, whisper_review_at or whisper_block_at"),
+                did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at", "whisper_review_at", "whisper_block_at"]),
+            );
         } else {
             let severity = if value == "never" {
                 Some(Severity::None)
@@ -472,14 +496,10 @@ impl LineParser<'_> {
                 );
                 return;
             };
-            match key {
-                "review_at" => d.review_at = Some(severity),
-                "block_at" => d.block_at = Some(severity),
-                _ => self.error_with_hint(
-                    w.column,
-                    format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at or toxicity_block_at"),
-                    did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at"]),
-                ),
+            if key == "review_at" {
+                d.review_at = Some(severity);
+            } else {
+                d.block_at = Some(severity);
             }
         }
     }
