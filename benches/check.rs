@@ -9,6 +9,9 @@
 //! - `model/<kind>`: the parity fixture models over their held-out rows;
 //! - `check/<corpus>`: the full check (`Filter::check_with`, default English rules);
 //!   `check-models/<corpus>`: the same with the default spam and toxicity models;
+//!   `check-tracked/whispers`: `fixtures/whispers/stream.tsv` replayed in time order through
+//!   `Filter::check_tracked` with every default model (the whisper tree included) and a fresh
+//!   `SenderTracker` (built outside the timing);
 //! - `build/default`: building the default filter;
 //! - `throughput/1-thread`, `throughput/2-threads`: one shared `Filter`, a `Scratch` per thread,
 //!   each thread checking all of `chat-short`;
@@ -24,9 +27,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use chatguard::fold::Folder;
-use chatguard::{Filter, FilterBuilder, Message, RuleSet};
+use chatguard::tracker::{SenderTracker, TrackerConfig};
+use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet, SenderContext};
 use common::{Corpus, Models};
-use criterion::{Criterion, Throughput};
+use criterion::{BatchSize, Criterion, Throughput};
 
 fn main() {
     let mut c = Criterion::default()
@@ -43,6 +47,7 @@ fn main() {
     model(&mut c);
     check(&mut c, "check", &filter, &corpora);
     check(&mut c, "check-models", &with_models, &corpora);
+    check_tracked(&mut c, &with_models);
     build(&mut c);
     throughput(&mut c, &filter, &corpora[0]);
     baseline(&mut c, &filter, &corpora);
@@ -198,6 +203,65 @@ fn check(c: &mut Criterion, id: &str, filter: &Filter, corpora: &[Corpus]) {
             b.iter(|| assert_eq!(flagged(filter, &mut scratch, &corpus.lines), expected));
         });
     }
+    group.finish();
+}
+
+/// One whisper of the simulated stream.
+struct Whisper {
+    time_ms: u64,
+    context: SenderContext,
+    text: String,
+}
+
+fn whispers() -> Vec<Whisper> {
+    common::read("fixtures/whispers/stream.tsv")
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let number = |i: usize| f[i].parse::<u64>().expect("a number in stream.tsv");
+            Whisper {
+                time_ms: number(0) * 1000,
+                context: SenderContext {
+                    sender_id: Some(number(1)),
+                    recipient_id: Some(number(2)),
+                    account_age_secs: Some(number(3) * 86_400),
+                    first_contact: Some(f[4] == "1"),
+                    ..SenderContext::default()
+                },
+                text: f[5].to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn check_tracked(c: &mut Criterion, filter: &Filter) {
+    let stream = whispers();
+    let replay = |tracker: &SenderTracker, scratch: &mut chatguard::Scratch| {
+        stream
+            .iter()
+            .filter(|w| {
+                let message = Message::new(&w.text)
+                    .kind(MessageKind::Whisper)
+                    .sender(w.context);
+                filter
+                    .check_tracked(scratch, &message, tracker, w.time_ms)
+                    .flagged()
+            })
+            .count()
+    };
+    let mut scratch = filter.scratch();
+    let expected = replay(&SenderTracker::new(TrackerConfig::default()), &mut scratch);
+    assert!(expected > 0, "no whisper flagged");
+    let mut group = c.benchmark_group("check-tracked");
+    group.throughput(Throughput::Elements(stream.len() as u64));
+    group.bench_function("whispers", |b| {
+        b.iter_batched(
+            || SenderTracker::new(TrackerConfig::default()),
+            |tracker| assert_eq!(replay(&tracker, &mut scratch), expected),
+            BatchSize::LargeInput,
+        );
+    });
     group.finish();
 }
 
