@@ -206,13 +206,19 @@ impl Pass {
 /// character, no `:/`, no `.` before a letter or digit, and no `w.` before anything but
 /// whitespace (`www.`). Saves looking at the words of most sentences that end in a full stop.
 fn may_hold_links(text: &[u8]) -> bool {
-    (0..text.len().saturating_sub(1)).any(|i| {
-        let (before, b, after) = (if i > 0 { text[i - 1] } else { b' ' }, text[i], text[i + 1]);
-        (b == b'@' && (after.is_ascii_alphanumeric() || after == b'_' || after == b'.'))
-            || (b == b':' && after == b'/')
-            || (b == b'.'
-                && (after.is_ascii_alphanumeric()
-                    || before.eq_ignore_ascii_case(&b'w') && !after.is_ascii_whitespace()))
+    memchr::memchr3_iter(b'.', b':', b'@', text).any(|i| {
+        let before = if i > 0 { text[i - 1] } else { b' ' };
+        let Some(&after) = text.get(i + 1) else {
+            return false;
+        };
+        match text[i] {
+            b'@' => after.is_ascii_alphanumeric() || after == b'_' || after == b'.',
+            b':' => after == b'/',
+            _ => {
+                after.is_ascii_alphanumeric()
+                    || before.eq_ignore_ascii_case(&b'w') && !after.is_ascii_whitespace()
+            }
+        }
     })
 }
 
