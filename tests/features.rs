@@ -205,3 +205,33 @@ fn filter_builder_refuses_a_model_for_other_features() {
         chatguard::model::ErrorCategory::SchemaMismatch
     );
 }
+
+/// `check_with` scores the linear models on the unmerged hashed entries in one pass; that must
+/// be what each model gives the merged, normalized row (`Model::predict_proba`), on every line
+/// of real corpora (repeated words, digits, disguises, Unicode, long lines).
+#[test]
+fn hot_path_scores_equal_each_model_on_the_merged_row() {
+    let filter = Filter::default_english_with_models().unwrap();
+    let (spam, toxicity) = (
+        filter.spam_model().unwrap(),
+        filter.toxicity_model().unwrap(),
+    );
+    let mut scratch = filter.scratch();
+    let mut rows = filter.scratch();
+    let corpus = common::read_fixture("corpora/chat_short.txt");
+    let sms = common::read_fixture("corpora/sms_spam_collection/SMSSpamCollection");
+    let mut checked = 0;
+    for line in corpus.lines().chain(sms.lines()).step_by(3) {
+        let message = Message::new(line);
+        let scores = filter.check_with(&mut scratch, &message).scores();
+        let row = filter.features_with(&mut rows, &message);
+        for (model, score) in [(spam, scores.spam), (toxicity, scores.toxicity)] {
+            let want = model.predict_proba(row);
+            let got = f64::from(score.expect("both models score every line"));
+            // The verdict holds an f32; the sums differ only in the order of additions.
+            assert!((got - want).abs() < 1e-6, "{line:?}: {got} vs {want}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 8_000, "{checked}");
+}

@@ -242,12 +242,27 @@ impl LinearPair {
     /// (`(column, value)`, duplicates allowed) scaled by `scale`.
     #[inline]
     pub(crate) fn margins(&self, named: &[f32], entries: &[(u32, f32)], scale: f64) -> [f64; 2] {
-        let mut dot = [0.0f64; 2];
-        for (w, &x) in self.named.iter().zip(named) {
-            let x = f64::from(x);
-            dot[0] += w[0] * x;
-            dot[1] += w[1] * x;
+        // Four partial sums per model, so that the additions do not wait on each other.
+        let mut partial = [[0.0f64; 2]; 4];
+        let n = self.named.len().min(named.len());
+        let mut weights = self.named[..n].chunks_exact(4);
+        let mut values = named[..n].chunks_exact(4);
+        for (w, x) in (&mut weights).zip(&mut values) {
+            for lane in 0..4 {
+                let x = f64::from(x[lane]);
+                partial[lane][0] += w[lane][0] * x;
+                partial[lane][1] += w[lane][1] * x;
+            }
         }
+        for (w, &x) in weights.remainder().iter().zip(values.remainder()) {
+            let x = f64::from(x);
+            partial[0][0] += w[0] * x;
+            partial[0][1] += w[1] * x;
+        }
+        let dot = [
+            (partial[0][0] + partial[1][0]) + (partial[2][0] + partial[3][0]),
+            (partial[0][1] + partial[1][1]) + (partial[2][1] + partial[3][1]),
+        ];
         let mut hashed = [0.0f64; 2];
         for &(i, v) in entries {
             if let Some(w) = self.hashed.get(i as usize) {
