@@ -406,9 +406,18 @@ impl FoldBuffers {
         }
     }
 
-    /// Folds `input` into every view.
+    /// Folds `input` into every view, by the general path (terms and tools read its units).
     pub fn fold(&mut self, input: &[u8]) {
-        self.fold_views(input, true);
+        self.reset();
+        self.fold_general(input, true);
+    }
+
+    fn reset(&mut self) {
+        self.stats = FoldStats::default();
+        self.truncated = false;
+        self.leet.clear();
+        self.joined.clear();
+        self.tokens.clear();
     }
 
     /// Folds `input` into the views the matcher searches. The plain view (repeats kept) is
@@ -416,14 +425,16 @@ impl FoldBuffers {
     /// joined views only when the text holds something they could undo, which spares the
     /// common clean line two passes.
     pub fn fold_views(&mut self, input: &[u8], plain: bool) {
-        self.stats = FoldStats::default();
-        self.truncated = false;
-        self.leet.clear();
-        self.joined.clear();
-        self.tokens.clear();
-        if !plain && self.fold_simple(input) {
+        self.reset();
+        if self.fold_simple(input, plain) {
             return;
         }
+        self.fold_general(input, plain);
+    }
+
+    /// The general path of [`fold_views`](Self::fold_views): every character decoded into
+    /// units, then the views built from them.
+    fn fold_general(&mut self, input: &[u8], plain: bool) {
         self.decode(input);
         self.build_word_views(plain);
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
@@ -458,7 +469,7 @@ impl FoldBuffers {
     /// character the table keeps as it is (emoji, CJK, other scripts' letters). Returns
     /// `false` (having built nothing that counts) when the text holds anything folding must
     /// undo or that the leet or joined view could need; the general path then starts over.
-    fn fold_simple(&mut self, input: &[u8]) -> bool {
+    fn fold_simple(&mut self, input: &[u8], plain: bool) -> bool {
         let Ok(text) = std::str::from_utf8(input) else {
             return false;
         };
@@ -466,6 +477,7 @@ impl FoldBuffers {
             return false;
         }
         self.word.clear();
+        self.plain.clear();
         let (mut len, mut singles) = (0u32, 0u32);
         let (mut has_alpha, mut has_digit) = (false, false);
         let mut prev_lower = false;
@@ -489,8 +501,11 @@ impl FoldBuffers {
                     }
                     has_alpha |= class == ALPHA;
                     has_digit |= class == DIGIT;
-                    self.word
-                        .push_char(word_letter(c.to_ascii_lowercase()), at, end, 0);
+                    let lower = c.to_ascii_lowercase();
+                    if plain {
+                        self.plain.push_char(lower, at, end, 0);
+                    }
+                    self.word.push_char(word_letter(lower), at, end, 0);
                     len += 1;
                 }
                 SYM => {
@@ -499,15 +514,13 @@ impl FoldBuffers {
                     if !punctuates(c) {
                         return false;
                     }
-                    let mut last = end;
-                    while let Some(&(j, d)) = chars.peek() {
+                    while let Some(&(_, d)) = chars.peek() {
                         if !d.is_ascii() || ascii_class(d as u8) != SYM {
                             break;
                         }
                         if !punctuates(d) {
                             return false;
                         }
-                        last = j as u32 + 1;
                         chars.next();
                     }
                     let next_is_word = chars.peek().is_some_and(|&(_, d)| d.is_alphanumeric());
@@ -517,11 +530,18 @@ impl FoldBuffers {
                     if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
                         return false;
                     }
-                    self.word.push_sep(at, last);
+                    // The separator spans the first mark, as the general path's does.
+                    if plain {
+                        self.plain.push_sep(at, end);
+                    }
+                    self.word.push_sep(at, end);
                 }
                 _ => {
                     if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
                         return false;
+                    }
+                    if plain {
+                        self.plain.push_sep(at, end);
                     }
                     self.word.push_sep(at, end);
                 }
@@ -532,7 +552,9 @@ impl FoldBuffers {
             return false;
         }
         self.word.finish();
-        self.plain.clear();
+        if plain {
+            self.plain.finish();
+        }
         self.units.clear();
         self.stats.chars = text.chars().count() as u32;
         true
@@ -1112,24 +1134,47 @@ mod tests {
     use super::FoldBuffers;
     use proptest::prelude::*;
 
-    fn word_view(input: &str, general: bool) -> (String, Vec<(u32, u32, u8, u8)>) {
-        let mut b = FoldBuffers::new(input.len() + 16);
-        // `plain = true` always takes the general path.
-        b.fold_views(input.as_bytes(), general);
-        let meta = b
-            .word
+    type View = (String, Vec<(u32, u32, u8, u8)>);
+
+    fn view(v: &super::View) -> View {
+        let meta = v
             .meta
             .iter()
             .map(|m| (m.start, m.end, m.run, m.flags))
             .collect();
-        (b.word.as_str().to_owned(), meta)
+        (v.as_str().to_owned(), meta)
+    }
+
+    /// The word and plain views of `input` by `fold_views` (fast path when it applies) or by
+    /// the general path alone.
+    fn views(input: &str, general: bool) -> (View, View, bool) {
+        let mut b = FoldBuffers::new(input.len() + 16);
+        b.fold_views(input.as_bytes(), true);
+        let fast = b.units.is_empty() && !input.is_empty();
+        if general {
+            b.fold(input.as_bytes());
+        }
+        (view(&b.word), view(&b.plain), fast)
+    }
+
+    #[test]
+    fn plain_text_takes_the_fast_path_with_the_plain_view() {
+        let (word, plain, fast) = views("Soooo good, see you at 9!", false);
+        assert!(fast);
+        assert_eq!(word.0, "so god se you at 9");
+        assert_eq!(plain.0, "soooo good see you at 9");
     }
 
     proptest! {
-        /// The fast path builds exactly the word view the general path builds.
+        #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+
+        /// The fast path builds exactly the word and plain views the general path builds.
         #[test]
         fn fast_path_equals_general_path(s in "[a-zA-Z0-9 .,!?()'@$|+vI_\\-🔥こ世éß\u{200b}]{0,40}") {
-            prop_assert_eq!(word_view(&s, false), word_view(&s, true));
+            let (word, plain, _) = views(&s, false);
+            let (general_word, general_plain, _) = views(&s, true);
+            prop_assert_eq!(word, general_word);
+            prop_assert_eq!(plain, general_plain);
         }
     }
 }
