@@ -247,3 +247,41 @@ fn ten_million_node_model_is_refused_by_limits() {
         .expect_err("unreachable nodes");
     assert_ne!(err.category(), ErrorCategory::Limit, "{err}");
 }
+
+/// The feature extractor and the models on hostile text: a whole 1 MiB message (the limit
+/// raised so that nothing is cut), 100,000 marks on one letter and 10,000 zero-width
+/// characters. Every feature stays finite, the hashed block stays within its token bound,
+/// and the scores are probabilities.
+#[test]
+fn models_on_a_whole_mebibyte_and_on_marks_and_zero_widths() {
+    let mut config = Config::default();
+    config.max_message_bytes = 1 << 21;
+    let filter = FilterBuilder::new()
+        .default_rules()
+        .default_models()
+        .config(config)
+        .build()
+        .expect("default rules and models");
+    let names = chatguard::features::NAMES;
+    let at = |name: &str| names.iter().position(|&n| n == name).unwrap();
+    let words = "free robux at www.x.com you absolute clown 12345 ".repeat((1 << 20) / 49 + 1);
+    let marks = format!("a{}", "\u{301}".repeat(100_000));
+    let zero_widths = format!("f{}ck", "\u{200b}".repeat(10_000));
+    let mut scratch = filter.scratch();
+    for text in [&words, &marks, &zero_widths] {
+        let message = Message::new(text);
+        let verdict = filter.check_with(&mut scratch, &message);
+        let scores = verdict.scores();
+        for score in [scores.spam, scores.toxicity] {
+            let score = score.expect("both models score");
+            assert!((0.0..=1.0).contains(&score), "{score}");
+        }
+        let row = filter.features_with(&mut scratch, &message);
+        assert!(row.dense.iter().all(|v| v.is_finite()));
+        assert!(row.hashed.len() <= chatguard::features::MAX_TOKENS);
+    }
+    let row = filter.features_with(&mut scratch, &Message::new(&words));
+    assert_eq!(row.dense[at("tokens_truncated")], 1.0);
+    assert_eq!(row.dense[at("oversized")], 0.0);
+    assert!(row.dense[at("urls_log")] > 9.0, "{}", row.dense[at("urls_log")]);
+}
