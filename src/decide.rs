@@ -142,6 +142,8 @@ pub struct Decision {
     pub spam: bool,
     /// Whether the toxicity model fired.
     pub toxic: bool,
+    /// The action the toxicity model alone asks for (`Allow` when it does not fire).
+    pub toxic_action: Action,
     /// The action the whisper model alone asks for (`Allow` when it does not fire).
     pub whisper_action: Action,
     /// Whether the whisper model fired (reached `whisper_review_at` or `whisper_block_at`).
@@ -218,6 +220,7 @@ impl Policy {
             spam_action,
             spam: spam_action != Action::Allow,
             toxic: toxic_action != Action::Allow,
+            toxic_action,
             whisper_action,
             whisper: whisper_action != Action::Allow,
         }

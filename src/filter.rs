@@ -120,7 +120,8 @@ impl FilterBuilder {
     }
 
     /// Scores every message with a toxicity model (replacing any set before); its
-    /// probability is compared with the policy's `toxicity_review_at` / `toxicity_block_at`.
+    /// probability is compared with the policy's `toxicity_review_at` / `toxicity_block_at`,
+    /// and a verdict it flags gets [`Category::Insult`].
     pub fn toxicity_model(&mut self, model: Model) -> &mut FilterBuilder {
         self.toxicity = Some(model);
         self
@@ -404,9 +405,9 @@ impl Filter {
     /// probability of any loaded model and [`Verdict::scores`] each one's; a spam model (or,
     /// for a whisper with tracker signals, the whisper model) that reaches the policy's
     /// thresholds adds [`Category::Spam`] (mild when it asks for review, moderate when it
-    /// asks for a block, in [`Verdict::severity_of`]). Without a [`SenderContext::tracker`]
-    /// the whisper model does not score the message: see
-    /// [`check_tracked`](Self::check_tracked).
+    /// asks for a block, in [`Verdict::severity_of`]); a toxicity model that fires adds
+    /// [`Category::Insult`] the same way. Without a [`SenderContext::tracker`] the whisper
+    /// model does not score the message: see [`check_tracked`](Self::check_tracked).
     pub fn check_with<'s>(&self, scratch: &'s mut Scratch, message: &Message<'_>) -> Verdict<'s> {
         let oversized = self.fold_and_match(scratch, message);
         self.judge(scratch, message, oversized)
@@ -581,10 +582,23 @@ impl Filter {
             let slot = &mut per_category[Category::Spam as usize];
             *slot = (*slot).max(severity);
         }
+        if decision.toxic {
+            // The toxicity model was trained on hateful and offensive language; a verdict it
+            // flags names that as an insult, so that no flagged verdict is left without a
+            // category.
+            categories.insert(Category::Insult);
+            let severity = if decision.toxic_action == Action::Block {
+                Severity::Moderate
+            } else {
+                Severity::Mild
+            };
+            let slot = &mut per_category[Category::Insult as usize];
+            *slot = (*slot).max(severity);
+        }
         Verdict {
             action: decision.action,
             categories,
-            // The highest over the categories: rule hits, and the spam model when it fires.
+            // The highest over the categories: rule hits, and the models that fire.
             severity: per_category
                 .iter()
                 .copied()

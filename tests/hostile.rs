@@ -283,5 +283,9 @@ fn models_on_a_whole_mebibyte_and_on_marks_and_zero_widths() {
     let row = filter.features_with(&mut scratch, &Message::new(&words));
     assert_eq!(row.dense[at("tokens_truncated")], 1.0);
     assert_eq!(row.dense[at("oversized")], 0.0);
-    assert!(row.dense[at("urls_log")] > 9.0, "{}", row.dense[at("urls_log")]);
+    assert!(
+        row.dense[at("urls_log")] > 9.0,
+        "{}",
+        row.dense[at("urls_log")]
+    );
 }
