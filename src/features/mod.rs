@@ -432,8 +432,11 @@ impl FeatureBuffers {
     fn hash_tokens(&mut self, view: &View) -> bool {
         self.entries.clear();
         self.merged = false;
-        let mut repeated = false;
         let mut truncated = false;
+        // ‖merged block‖² = Σ over columns of (Σ of the signs landing there)²: the number of
+        // entries, plus 2·sᵢ·sⱼ for every pair of entries sharing a column. Pairs are looked
+        // for only when the column's bit was already set, so no sort is needed.
+        let mut pairs = 0.0f64;
         // Without a repeated letter anywhere (most messages), every word is its own token.
         let runs = view.max_run > 1;
         let mut tokens = Tokens::new(view, runs);
@@ -448,22 +451,27 @@ impl FeatureBuffers {
             };
             let slot = self.hasher.slot_of_hash(h);
             let (word, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
-            repeated |= self.seen[word] & bit != 0;
+            if self.seen[word] & bit != 0 {
+                for &(index, sign) in &self.entries {
+                    if index == slot.index {
+                        pairs += 2.0 * f64::from(sign) * f64::from(slot.sign);
+                    }
+                }
+            }
             self.seen[word] |= bit;
             self.entries.push((slot.index, slot.sign));
         }
         for &(index, _) in &self.entries {
             self.seen[(index / 64) as usize] = 0;
         }
-        if repeated {
-            // A column holds two tokens: their values add up (or cancel), so the norm comes
-            // from the merged block.
-            self.merge();
+        #[allow(clippy::cast_precision_loss)]
+        let sum_sq = self.entries.len() as f64 + pairs;
+        // Whole numbers: exactly what summing the merged values' squares gives.
+        self.inv_norm = if sum_sq > 0.0 {
+            1.0 / sum_sq.sqrt()
         } else {
-            #[allow(clippy::cast_precision_loss)]
-            let n = self.entries.len() as f64;
-            self.inv_norm = if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 };
-        }
+            0.0
+        };
         truncated
     }
 
