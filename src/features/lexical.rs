@@ -193,10 +193,18 @@ impl Pass {
         n.distinct = self.seen_ascii.iter().map(|&s| u32::from(s)).sum::<u32>()
             + self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
         if marks > 0 && may_hold_links(text) {
-            for_each_word(text, |word| {
+            let mut count = |word: &[u8]| {
                 n.urls += u32::from(is_url(word));
                 n.mentions += u32::from(is_mention(word));
-            });
+            };
+            if self.other == 0 {
+                // All ASCII: words are split at ASCII whitespace, byte by byte.
+                text.split(|&b| b == b' ' || b.wrapping_sub(b'\t') < 5)
+                    .filter(|w| !w.is_empty())
+                    .for_each(count);
+            } else {
+                for_each_word(text, count);
+            }
         }
         n
     }
