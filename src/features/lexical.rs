@@ -193,7 +193,7 @@ impl Pass {
         n.distinct = self.seen_ascii.iter().map(|&s| u32::from(s)).sum::<u32>()
             + self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
         if marks > 0 && may_hold_links(text) {
-            let mut count = |word: &[u8]| {
+            let count = |word: &[u8]| {
                 n.urls += u32::from(is_url(word));
                 n.mentions += u32::from(is_mention(word));
             };
