@@ -22,13 +22,15 @@
 //! `cargo bench --bench check [-- FILTER]`; `benches/README.md` has the figures of a run.
 
 mod common;
+#[path = "../tests/common/whispers.rs"]
+mod whispers;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use chatguard::fold::Folder;
 use chatguard::tracker::{SenderTracker, TrackerConfig};
-use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet, SenderContext};
+use chatguard::{Filter, FilterBuilder, Message, RuleSet};
 use common::{Corpus, Models};
 use criterion::{BatchSize, Criterion, Throughput};
 
@@ -206,46 +208,14 @@ fn check(c: &mut Criterion, id: &str, filter: &Filter, corpora: &[Corpus]) {
     group.finish();
 }
 
-/// One whisper of the simulated stream.
-struct Whisper {
-    time_ms: u64,
-    context: SenderContext,
-    text: String,
-}
-
-fn whispers() -> Vec<Whisper> {
-    common::read("fixtures/whispers/stream.tsv")
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            let number = |i: usize| f[i].parse::<u64>().expect("a number in stream.tsv");
-            Whisper {
-                time_ms: number(0) * 1000,
-                context: SenderContext {
-                    sender_id: Some(number(1)),
-                    recipient_id: Some(number(2)),
-                    account_age_secs: Some(number(3) * 86_400),
-                    first_contact: Some(f[4] == "1"),
-                    ..SenderContext::default()
-                },
-                text: f[5].to_owned(),
-            }
-        })
-        .collect()
-}
-
 fn check_tracked(c: &mut Criterion, filter: &Filter) {
-    let stream = whispers();
+    let stream = whispers::parse("stream.tsv", &common::read("fixtures/whispers/stream.tsv"));
     let replay = |tracker: &SenderTracker, scratch: &mut chatguard::Scratch| {
         stream
             .iter()
             .filter(|w| {
-                let message = Message::new(&w.text)
-                    .kind(MessageKind::Whisper)
-                    .sender(w.context);
                 filter
-                    .check_tracked(scratch, &message, tracker, w.time_ms)
+                    .check_tracked(scratch, &w.message(), tracker, w.time_ms)
                     .flagged()
             })
             .count()

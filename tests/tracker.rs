@@ -265,44 +265,13 @@ fn tracker_is_send_and_sync() {
     send_sync::<SenderSignals>();
 }
 
-/// One line of `fixtures/whispers/stream.tsv`.
-struct Whisper {
-    time_s: u64,
-    sender: u64,
-    recipient: u64,
-    text: String,
-    spam: bool,
-}
-
-fn whispers() -> Vec<Whisper> {
-    let text = common::read_fixture("whispers/stream.tsv");
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("time\t") && !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 7, "{l}");
-            Whisper {
-                time_s: f[0].parse().unwrap(),
-                sender: f[1].parse().unwrap(),
-                recipient: f[2].parse().unwrap(),
-                text: f[5].to_string(),
-                spam: match f[6] {
-                    "spam" => true,
-                    "ham" => false,
-                    other => panic!("label {other}"),
-                },
-            }
-        })
-        .collect()
-}
-
 /// Replays the simulated stream: a spam sender should reach a near-duplicate fan-out of 3
 /// within its first 5 spam recipients; an ordinary sender (no spam line) should never reach
 /// it.
 #[test]
 fn simulated_stream_separates_bot_fanout_from_ordinary_senders() {
     const FANOUT: u32 = 3;
-    let stream = whispers();
+    let stream = common::whisper_stream("whispers/stream.tsv");
     assert!(stream.len() > 2_000, "{} lines", stream.len());
     let spam_senders: HashSet<u64> = stream.iter().filter(|w| w.spam).map(|w| w.sender).collect();
     let tracker = SenderTracker::new(TrackerConfig::default());
@@ -320,7 +289,7 @@ fn simulated_stream_separates_bot_fanout_from_ordinary_senders() {
             sender: w.sender,
             recipient: w.recipient,
             fingerprint: Fingerprint::of_text(&mut folder, w.text.as_bytes()),
-            now_ms: w.time_s * 1000,
+            now_ms: w.time_ms,
         });
         if spam_senders.contains(&w.sender) {
             if w.spam {

@@ -15,6 +15,7 @@ use chatguard::tracker::{Fingerprint, SenderObservation, SenderTracker, TrackerC
 use chatguard::{
     Action, Category, Filter, Message, MessageKind, ModelScores, SenderContext, Severity,
 };
+use common::whispers::Whisper;
 
 /// The held-out streams: simulator seeds that `tools/train_whisper_model.py` neither trains
 /// nor evaluates on (it refuses them).
@@ -28,62 +29,8 @@ const BOT_IDS_FROM: u64 = 100_000;
 /// flagged.
 const CAUGHT_WITHIN: usize = 5;
 
-/// One row of a stream file.
-struct Whisper {
-    time_ms: u64,
-    sender: u64,
-    recipient: u64,
-    account_age_days: u64,
-    first_contact: bool,
-    text: String,
-    spam: bool,
-}
-
-impl Whisper {
-    fn context(&self) -> SenderContext {
-        SenderContext {
-            account_age_secs: Some(self.account_age_days * 86_400),
-            first_contact: Some(self.first_contact),
-            sender_id: Some(self.sender),
-            recipient_id: Some(self.recipient),
-            ..SenderContext::default()
-        }
-    }
-
-    fn message(&self) -> Message<'_> {
-        Message::new(&self.text)
-            .kind(MessageKind::Whisper)
-            .sender(self.context())
-    }
-}
-
 fn stream(path: &str) -> Vec<Whisper> {
-    let text = common::read_fixture(path);
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("time\tsender\trecipient\taccount_age_days\tfirst_contact\ttext\tlabel"),
-        "{path}: header"
-    );
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 7, "{path}: {l}");
-            Whisper {
-                time_ms: f[0].parse::<u64>().unwrap() * 1000,
-                sender: f[1].parse().unwrap(),
-                recipient: f[2].parse().unwrap(),
-                account_age_days: f[3].parse().unwrap(),
-                first_contact: f[4] == "1",
-                text: f[5].to_owned(),
-                spam: match f[6] {
-                    "spam" => true,
-                    "ham" => false,
-                    other => panic!("{path}: label {other}"),
-                },
-            }
-        })
-        .collect()
+    common::whisper_stream(path)
 }
 
 /// What a replay found, for one flagging rule.

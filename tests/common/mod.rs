@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod counting_alloc;
+pub mod whispers;
 
 use std::path::PathBuf;
 
@@ -57,4 +58,9 @@ pub fn rows(text: &str) -> Vec<(usize, Vec<String>)> {
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(i, l)| (i + 1, l.split('\t').map(unescape).collect()))
         .collect()
+}
+
+/// The rows of a whisper stream fixture (`whispers/…`).
+pub fn whisper_stream(path: &str) -> Vec<whispers::Whisper> {
+    whispers::parse(path, &read_fixture(path))
 }
