@@ -25,23 +25,7 @@ fn one_object_per_line_with_the_contract_fields() {
     let rows = scan(&["--json"], &bytes);
     assert_eq!(rows.len(), 6, "{rows:#?}");
     for (i, row) in rows.iter().enumerate() {
-        let obj = row.as_object().unwrap();
-        let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-        let mut sorted = keys.clone();
-        sorted.sort_unstable();
-        assert_eq!(
-            sorted,
-            [
-                "action",
-                "categories",
-                "flagged",
-                "hits",
-                "line",
-                "score",
-                "severity"
-            ],
-            "{row}"
-        );
+        common::assert_scan_json_fields(row);
         assert_eq!(row["line"], i + 1);
         let action = row["action"].as_str().unwrap();
         assert!(["allow", "review", "block"].contains(&action));

@@ -209,26 +209,7 @@ fn scan_json_for_whispers_keeps_its_contract_with_the_whisper_model_loaded() {
         .collect();
     assert_eq!(rows.len(), 3);
     for (i, row) in rows.iter().enumerate() {
-        let mut keys: Vec<&str> = row
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "action",
-                "categories",
-                "flagged",
-                "hits",
-                "line",
-                "score",
-                "severity"
-            ],
-            "{row}"
-        );
+        common::assert_scan_json_fields(row);
         assert_eq!(row["line"], i + 1);
         assert!((0.0..=1.0).contains(&row["score"].as_f64().unwrap()));
     }
