@@ -156,9 +156,14 @@ fn score_action(score: Option<f32>, review_at: Option<f32>, block_at: Option<f32
         return Action::Allow;
     };
     let reached = |at: Option<f32>| at.is_some_and(|t| score >= t);
-    if reached(block_at) {
+    tier(reached(block_at), reached(review_at))
+}
+
+/// `Block` when the block threshold is reached, else `Review` when the review one is.
+fn tier(block: bool, review: bool) -> Action {
+    if block {
         Action::Block
-    } else if reached(review_at) {
+    } else if review {
         Action::Review
     } else {
         Action::Allow
@@ -235,11 +240,5 @@ impl Policy {
 
 fn threshold_action(severity: Severity, review_at: Severity, block_at: Severity) -> Action {
     let reached = |at: Severity| at != Severity::None && severity >= at;
-    if reached(block_at) {
-        Action::Block
-    } else if reached(review_at) {
-        Action::Review
-    } else {
-        Action::Allow
-    }
+    tier(reached(block_at), reached(review_at))
 }

@@ -301,8 +301,8 @@ pub(crate) struct FeatureBuffers {
     /// order: not merged, not normalized. Linear models score it directly (see
     /// [`inv_norm`](Self::inv_norm)); [`row`](Self::row) builds the merged form on demand.
     entries: Vec<(u32, f32)>,
-    /// `1 / ‖merged block‖₂`, 0 for an empty block.
-    inv_norm: f64,
+    /// `‖merged block‖₂`, 0 for an empty block.
+    norm: f64,
     /// Sorted, merged, L2-normalized entries, valid when `merged` is set.
     hashed: Vec<(u32, f32)>,
     merged: bool,
@@ -342,7 +342,7 @@ impl FeatureBuffers {
         FeatureBuffers {
             named: [0.0; N_NAMED],
             entries: Vec::with_capacity(MAX_TOKENS),
-            inv_norm: 0.0,
+            norm: 0.0,
             hashed: Vec::with_capacity(MAX_TOKENS),
             merged: false,
             seen: vec![0; (hasher.n_features() as usize).div_ceil(64)].into_boxed_slice(),
@@ -372,9 +372,13 @@ impl FeatureBuffers {
         &self.entries
     }
 
-    /// The factor that L2-normalizes the hashed block.
+    /// The factor that L2-normalizes the hashed block (0 for an empty block).
     pub fn inv_norm(&self) -> f64 {
-        self.inv_norm
+        if self.norm > 0.0 {
+            1.0 / self.norm
+        } else {
+            0.0
+        }
     }
 
     /// The features as a model input, with the hashed block sorted, merged and normalized as
@@ -467,23 +471,18 @@ impl FeatureBuffers {
         #[allow(clippy::cast_precision_loss)]
         let sum_sq = self.entries.len() as f64 + pairs;
         // Whole numbers: exactly what summing the merged values' squares gives.
-        self.inv_norm = if sum_sq > 0.0 {
-            1.0 / sum_sq.sqrt()
-        } else {
-            0.0
-        };
+        self.norm = sum_sq.sqrt();
         truncated
     }
 
     /// Builds `hashed` from `entries`: sorted by column, duplicates summed, zeros dropped,
-    /// L2-normalized; sets `inv_norm` to match.
+    /// divided by the norm [`hash_tokens`](Self::hash_tokens) found.
     fn merge(&mut self) {
         self.hashed.clear();
         self.hashed.extend_from_slice(&self.entries);
         self.hashed.sort_unstable_by_key(|&(i, _)| i);
         let mut out = 0;
         let mut k = 0;
-        let mut sum_sq = 0.0f64;
         while k < self.hashed.len() {
             let (index, mut value) = self.hashed[k];
             k += 1;
@@ -493,19 +492,12 @@ impl FeatureBuffers {
             }
             if value != 0.0 {
                 self.hashed[out] = (index, value);
-                sum_sq += f64::from(value) * f64::from(value);
                 out += 1;
             }
         }
         self.hashed.truncate(out);
-        if sum_sq > 0.0 {
-            let norm = sum_sq.sqrt();
-            for e in &mut self.hashed {
-                e.1 = (f64::from(e.1) / norm) as f32;
-            }
-            self.inv_norm = 1.0 / norm;
-        } else {
-            self.inv_norm = 0.0;
+        for e in &mut self.hashed {
+            e.1 = (f64::from(e.1) / self.norm) as f32;
         }
         self.merged = true;
     }
