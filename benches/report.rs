@@ -96,6 +96,11 @@ fn main() {
     let timer_cost = percentile(&empty, 0.5);
 
     let with_models = Filter::default_english_with_models().expect("default rules and models");
+    if std::env::args().any(|a| a == "--interleaved") {
+        // Only the interleaved table: the quick comparison while working on speed.
+        interleaved(&filter, &with_models, &ac, &corpora, quick);
+        return;
+    }
     for (title, f) in [
         ("rules only (Filter::default_english)", &filter),
         (

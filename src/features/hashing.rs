@@ -55,10 +55,59 @@ fn fmix32(mut h: u32) -> u32 {
 /// This is `sklearn.utils.murmurhash3_32(key, seed, positive=False)` when `key` is the UTF-8
 /// encoding of the Python string.
 #[must_use]
+#[inline]
 pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
-    let mut hasher = Murmur3::new(seed);
-    hasher.write(key);
-    hasher.finish()
+    let mut h1 = seed;
+    let mut blocks = key.chunks_exact(4);
+    for block in &mut blocks {
+        h1 = mix_h1(
+            h1,
+            u32::from_le_bytes([block[0], block[1], block[2], block[3]]),
+        );
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut k1 = u32::from(tail[0]);
+        if let Some(&b) = tail.get(1) {
+            k1 |= u32::from(b) << 8;
+        }
+        if let Some(&b) = tail.get(2) {
+            k1 |= u32::from(b) << 16;
+        }
+        h1 ^= mix_k1(k1);
+    }
+    // Truncation is intended, as in `Murmur3::write`.
+    #[allow(clippy::cast_possible_truncation)]
+    let len = key.len() as u32;
+    // Reinterpreting the bits as signed is what scikit-learn returns.
+    #[allow(clippy::cast_possible_wrap)]
+    let signed = fmix32(h1 ^ len) as i32;
+    signed
+}
+
+/// [`murmurhash3_32`] of a key of `len` bytes, `1 <= len <= 8`, given as the little-endian
+/// `u64` of eight bytes that start with it (bytes past `len` are ignored): no branch on the
+/// length, which for words of varying length would be mispredicted about once a word.
+#[inline]
+#[must_use]
+pub fn murmurhash3_32_short(chunk: u64, len: usize, seed: u32) -> i32 {
+    debug_assert!((1..=8).contains(&len));
+    let x = chunk & (u64::MAX >> (64 - 8 * len.clamp(1, 8)));
+    #[allow(clippy::cast_possible_truncation)]
+    let (lo, hi) = (x as u32, (x >> 32) as u32);
+    // The hash after zero, one and two whole blocks; masks pick the one the length calls
+    // for, and the block after it is the tail (zero for eight bytes, and `mix_k1(0) == 0`).
+    let one = mix_h1(seed, lo);
+    let two = mix_h1(one, hi);
+    let ge4 = 0u32.wrapping_sub(u32::from(len >= 4));
+    let ge8 = 0u32.wrapping_sub(u32::from(len >= 8));
+    let h1 = (seed & !ge4) | (one & ge4 & !ge8) | (two & ge8);
+    let tail = (lo & !ge4) | (hi & ge4 & !ge8);
+    #[allow(clippy::cast_possible_truncation)]
+    let h1 = (h1 ^ mix_k1(tail)) ^ len as u32;
+    #[allow(clippy::cast_possible_wrap)]
+    let signed = fmix32(h1) as i32;
+    signed
 }
 
 /// An incremental MurmurHash3 x86 32-bit hasher.
@@ -177,6 +226,12 @@ impl FeatureHasher {
         }
     }
 
+    /// The seed tokens are hashed with.
+    #[must_use]
+    pub const fn seed(&self) -> u32 {
+        self.seed
+    }
+
     /// The number of columns in the hashed block.
     #[must_use]
     pub const fn n_features(&self) -> u32 {
@@ -203,11 +258,10 @@ impl FeatureHasher {
         Slot {
             // `n_features` is a power of two: the mask is `% n_features` without a division.
             index: h.unsigned_abs() & (self.n_features - 1),
-            sign: if self.alternate_sign && h < 0 {
-                -1.0
-            } else {
-                1.0
-            },
+            // `-1.0` for a negative hash when signs alternate, computed rather than
+            // branched on: the branch would be a coin flip per token.
+            #[allow(clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            sign: 1.0 - 2.0 * (((h as u32) >> 31) & (self.alternate_sign as u32)) as f32,
         }
     }
 }
@@ -237,6 +291,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn short_keys_hash_like_any_key(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 1..=8),
+            pad in proptest::num::u64::ANY,
+            seed in proptest::num::u32::ANY,
+        ) {
+            let mut chunk = pad.to_le_bytes();
+            chunk[..bytes.len()].copy_from_slice(&bytes);
+            proptest::prop_assert_eq!(
+                murmurhash3_32_short(u64::from_le_bytes(chunk), bytes.len(), seed),
+                murmurhash3_32(&bytes, seed)
+            );
+        }
+
         #[test]
         fn pieces_hash_like_the_whole(
             bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),

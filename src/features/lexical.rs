@@ -81,35 +81,24 @@ impl Lexical {
     pub fn of(text: &[u8]) -> Lexical {
         let mut pass = Pass::default();
         if text.is_ascii() {
-            pass.ascii(text);
-        } else {
-            for chunk in text.utf8_chunks() {
-                let valid = chunk.valid();
-                let bytes = valid.as_bytes();
-                let mut i = 0;
-                while i < bytes.len() {
-                    if bytes[i] < 0x80 {
-                        let run = bytes[i..]
-                            .iter()
-                            .position(|&b| b >= 0x80)
-                            .unwrap_or(bytes.len() - i);
-                        pass.ascii(&bytes[i..i + run]);
-                        i += run;
-                    } else {
-                        // `i` is on a character boundary of a valid chunk.
-                        let c = valid[i..].chars().next().unwrap_or(' ');
-                        pass.other(Some(c));
-                        i += c.len_utf8();
-                    }
+            for block in text.chunks(BLOCK) {
+                let mut acc = 0u64;
+                for &b in block {
+                    pass.ascii_byte(b, &mut acc);
                 }
-                if !chunk.invalid().is_empty() {
-                    pass.other(None);
-                }
+                add_classes(&mut pass.classes, acc);
             }
+            pass.ascii = text.len() as u32;
+        } else {
+            pass.mixed(text);
         }
         pass.finish(text)
     }
 }
+
+/// Byte-wide class counters overflow after 255 additions: they are added up every `BLOCK`
+/// bytes.
+const BLOCK: usize = 255;
 
 /// The state of [`Lexical::of`]'s pass.
 struct Pass {
@@ -117,7 +106,9 @@ struct Pass {
     /// The byte-wide class counters, summed.
     classes: [u32; 8],
     ascii: u32,
-    seen_ascii: [bool; 128],
+    /// One byte per ASCII character, 1 once seen: a store per byte, no dependency between
+    /// bytes (a bitmap would chain every byte on the previous one).
+    seen_ascii: [u8; 128],
     /// Other characters by code point modulo 1024.
     seen_other: [u64; 16],
     other: u32,
@@ -130,7 +121,7 @@ impl Default for Pass {
             n: Lexical::default(),
             classes: [0; 8],
             ascii: 0,
-            seen_ascii: [false; 128],
+            seen_ascii: [0; 128],
             seen_other: [0; 16],
             other: 0,
             other_spaces: 0,
@@ -139,21 +130,36 @@ impl Default for Pass {
 }
 
 impl Pass {
-    /// Counts a run of ASCII bytes.
-    fn ascii(&mut self, bytes: &[u8]) {
-        // Byte-wide counters overflow after 255 bytes: add them up every 255.
-        for chunk in bytes.chunks(255) {
+    /// Counts one ASCII byte into the block's byte-wide counters `acc`.
+    #[inline]
+    fn ascii_byte(&mut self, b: u8, acc: &mut u64) {
+        let b = usize::from(b & 0x7f);
+        *acc += CLASSES[b];
+        self.seen_ascii[b] = 1;
+    }
+
+    /// Text with non-ASCII bytes: ASCII bytes as in the ASCII pass, other characters decoded
+    /// one by one (an invalid sequence, as `str::from_utf8` delimits it, counts as one).
+    fn mixed(&mut self, text: &[u8]) {
+        let mut i = 0;
+        while i < text.len() {
+            // At most BLOCK ASCII bytes per block; a character may end a little past it.
+            let end = (i + BLOCK).min(text.len());
             let mut acc = 0u64;
-            for &b in chunk {
-                let b = usize::from(b & 0x7f);
-                acc += CLASSES[b];
-                self.seen_ascii[b] = true;
+            while i < end {
+                let b = text[i];
+                if b < 0x80 {
+                    self.ascii_byte(b, &mut acc);
+                    self.ascii += 1;
+                    i += 1;
+                } else {
+                    let (c, len) = decode(&text[i..]);
+                    self.other(c);
+                    i += len;
+                }
             }
             add_classes(&mut self.classes, acc);
         }
-        #[allow(clippy::cast_possible_truncation)]
-        let len = bytes.len() as u32;
-        self.ascii += len;
     }
 
     /// Counts one other character, `None` standing for an invalid UTF-8 sequence (counted as
@@ -190,8 +196,21 @@ impl Pass {
         n.symbols = self.ascii - spaces - upper - lower - digits - controls;
         n.exclamations = bangs;
         n.currency += dollars;
-        n.distinct = self.seen_ascii.iter().map(|&s| u32::from(s)).sum::<u32>()
-            + self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
+        // The seen flags are 0 or 1 per byte: summing them eight at a time cannot carry
+        // (at most 16 per byte lane), and one multiplication adds the lanes.
+        let lanes = self
+            .seen_ascii
+            .chunks_exact(8)
+            .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+            .fold(0u64, u64::wrapping_add);
+        #[allow(clippy::cast_possible_truncation)]
+        let ascii_distinct = (lanes.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32;
+        n.distinct = ascii_distinct;
+        if self.other > 0 {
+            // (Without a POPCNT instruction in the baseline target, a count is a dozen
+            // instructions: skipped for ASCII text.)
+            n.distinct += self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
+        }
         if marks > 0 && may_hold_links(text) {
             let count = |word: &[u8]| {
                 n.urls += u32::from(is_url(word));
@@ -207,6 +226,23 @@ impl Pass {
             }
         }
         n
+    }
+}
+
+/// The character starting `bytes` (whose first byte is not ASCII) and its length; `None`
+/// for an invalid sequence, whose length is the one `str::from_utf8` reports (the rest of
+/// the text for a sequence cut short by its end), as `<[u8]>::utf8_chunks` delimits it.
+fn decode(bytes: &[u8]) -> (Option<char>, usize) {
+    let width = match bytes[0] {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return (None, 1),
+    };
+    let head = &bytes[..width.min(bytes.len())];
+    match std::str::from_utf8(head) {
+        Ok(s) => (s.chars().next(), width),
+        Err(e) => (None, e.error_len().unwrap_or(head.len()).max(1)),
     }
 }
 

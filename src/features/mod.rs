@@ -70,12 +70,12 @@ pub mod schema;
 
 use std::sync::{Arc, Mutex};
 
-use crate::fold::{FoldBuffers, FoldStats, Meta, View};
+use crate::fold::{FoldBuffers, FoldStats, Meta, View, WORD_HAS_RUN};
 use crate::message::{MessageKind, SenderContext};
 use crate::model::{FeatureRow, TextFeaturizer};
 use crate::verdict::{Category, Hit, Severity};
 
-use hashing::{FeatureHasher, Murmur3};
+use hashing::FeatureHasher;
 use lexical::Lexical;
 use schema::{FeatureSchema, Hashing};
 
@@ -441,17 +441,14 @@ impl FeatureBuffers {
         // entries, plus 2·sᵢ·sⱼ for every pair of entries sharing a column. Pairs are looked
         // for only when the column's bit was already set, so no sort is needed.
         let mut pairs = 0.0f64;
-        // Without a repeated letter anywhere (most messages), every word is its own token.
-        let runs = view.max_run > 1;
-        let mut tokens = Tokens::new(view, runs);
-        for token in &mut tokens {
+        for token in Tokens::new(view) {
             if self.entries.len() == MAX_TOKENS {
                 truncated = true;
                 break;
             }
             let h = match token {
                 Token::Digits(k) => self.shapes[k],
-                Token::Word(word) => word.hash(self.hasher.start()),
+                Token::Word(word) => word.hash(&self.hasher),
             };
             let slot = self.hasher.slot_of_hash(h);
             let (word, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
@@ -506,7 +503,7 @@ impl FeatureBuffers {
 /// The tokens of a folded word view (see the module docs), at most [`MAX_TOKENS`] of them.
 #[must_use]
 pub(crate) fn tokens(view: &View) -> Vec<String> {
-    Tokens::new(view, true)
+    Tokens::new(view)
         .take(MAX_TOKENS)
         .map(|token| match token {
             Token::Digits(k) => ["<n2>", "<n4>", "<n5>"][k].to_owned(),
@@ -528,7 +525,12 @@ struct Word<'a> {
     meta: &'a [Meta],
     /// Whether no character of it was repeated, so its text is the token as it stands.
     single: bool,
+    /// The eight bytes of the view from the word's start, when there are eight.
+    chunk: Option<u64>,
 }
+
+/// Words of at most this many bytes (most) are spelled out on the stack to be hashed.
+const SHORT_WORD: usize = 32;
 
 impl Word<'_> {
     /// Each character, repeated as often as it was in the message but at most twice.
@@ -543,13 +545,38 @@ impl Word<'_> {
         }
     }
 
-    fn hash(&self, mut h: Murmur3) -> i32 {
+    #[inline]
+    fn hash(&self, hasher: &FeatureHasher) -> i32 {
         if self.single {
-            h.write(self.text);
+            match self.chunk {
+                Some(chunk) if self.text.len() <= 8 => {
+                    hashing::murmurhash3_32_short(chunk, self.text.len(), hasher.seed())
+                }
+                _ => hashing::murmurhash3_32(self.text, hasher.seed()),
+            }
+        } else if self.text.len() <= SHORT_WORD && self.text.is_ascii() {
+            // Spelled out into a buffer and hashed at once, with no branch per letter:
+            // cheaper than feeding the incremental hasher a piece at a time.
+            let mut buf = [0u8; 2 * SHORT_WORD + 1];
+            let mut len = 0;
+            for (&b, m) in self.text.iter().zip(self.meta) {
+                buf[len] = b;
+                buf[len + 1] = b;
+                len += 1 + usize::from(m.run >= 2);
+            }
+            if len <= 8 {
+                let chunk = u64::from_le_bytes([
+                    buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
+                ]);
+                hashing::murmurhash3_32_short(chunk, len, hasher.seed())
+            } else {
+                hashing::murmurhash3_32(&buf[..len], hasher.seed())
+            }
         } else {
+            let mut h = hasher.start();
             self.for_each_piece(|piece| h.write(piece));
+            h.finish()
         }
-        h.finish()
     }
 }
 
@@ -561,82 +588,55 @@ impl std::fmt::Display for Word<'_> {
     }
 }
 
-/// The words of a view, one space apart.
+/// The tokens of a view that records its words ([`View::words`]).
 struct Tokens<'a> {
     view: &'a View,
-    at: usize,
-    /// Whether any character of the view was repeated (else no word needs its runs read).
-    runs: bool,
+    next: usize,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(view: &'a View, runs: bool) -> Tokens<'a> {
-        Tokens { view, at: 0, runs }
+    fn new(view: &'a View) -> Tokens<'a> {
+        Tokens { view, next: 0 }
     }
 }
 
 impl<'a> Iterator for Tokens<'a> {
     type Item = Token<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Token<'a>> {
-        let bytes = &self.view.text[..];
-        // Words are one space apart (the loop also steps over any stray space).
-        loop {
-            let start = self.at;
-            if start >= bytes.len() {
-                return None;
-            }
-            let end = next_space(bytes, start);
-            self.at = end + 1;
-            if end > start {
-                // Only a word that starts with a digit can be all digits.
-                let word = &bytes[start..end];
-                let digits = word[0].is_ascii_digit() && word.iter().all(u8::is_ascii_digit);
-                return Some(self.token(start, end, digits));
-            }
-        }
-    }
-}
-
-/// The index of the first space in `bytes` from `from` on, or `bytes.len()`: eight bytes at a
-/// time (a zero byte of `x ^ 0x2020…` marks a space), which for short words is one step and no
-/// mispredicted branch per byte.
-fn next_space(bytes: &[u8], from: usize) -> usize {
-    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ SPACES;
-        // The lowest set bit of this is exact: borrows only run upward, from a zero byte.
-        let zero = x.wrapping_sub(LOW) & !x & HIGH;
-        if zero != 0 {
-            return i + (zero.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    bytes[i.min(bytes.len())..]
-        .iter()
-        .position(|&b| b == b' ')
-        .map_or(bytes.len(), |k| i + k)
-}
-
-impl<'a> Tokens<'a> {
-    fn token(&self, start: usize, end: usize, digits: bool) -> Token<'a> {
+        let words = &self.view.words;
+        let &w = words.get(self.next)?;
+        self.next += 1;
+        let start = (w & !WORD_HAS_RUN) as usize;
+        // The next word starts after one space; the last one ends the text.
+        let end = words.get(self.next).map_or(self.view.text.len(), |&next| {
+            (next & !WORD_HAS_RUN) as usize - 1
+        });
         let (text, meta) = (&self.view.text[start..end], &self.view.meta[start..end]);
-        if digits {
+        debug_assert!(!text.is_empty() && !text.contains(&b' '));
+        // Only a word that starts with a digit can be all digits.
+        if text.first().is_some_and(u8::is_ascii_digit) && text.iter().all(u8::is_ascii_digit) {
             let digits: usize = meta.iter().map(|m| usize::from(m.run.min(2))).sum();
-            return Token::Digits(match digits {
+            return Some(Token::Digits(match digits {
                 0..=2 => 0,
                 3..=4 => 1,
                 _ => 2,
-            });
+            }));
         }
-        // Every byte of a character carries the character's run.
-        let single = !self.runs || meta.iter().all(|m| m.run == 1);
-        Token::Word(Word { text, meta, single })
+        let single = w & WORD_HAS_RUN == 0;
+        // The eight bytes from the word's start, when the view has them.
+        let chunk = self
+            .view
+            .text
+            .get(start..start + 8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+        Some(Token::Word(Word {
+            text,
+            meta,
+            single,
+            chunk,
+        }))
     }
 }
 
@@ -658,11 +658,41 @@ fn tristate(v: Option<bool>) -> f32 {
     }
 }
 
-/// `ln(1 + n)` for the counts most messages have, computed once.
-static LN1P: std::sync::LazyLock<[f32; 1024]> = std::sync::LazyLock::new(|| {
-    #[allow(clippy::cast_precision_loss)]
-    std::array::from_fn(|n| (n as f64).ln_1p() as f32)
-});
+/// `ln(1 + n)` for the counts most messages have, computed at compile time (a test checks
+/// every entry against `f64::ln_1p`), so reading it costs no initialization check.
+static LN1P: [f32; 1024] = ln1p_table();
+
+const fn ln1p_table() -> [f32; 1024] {
+    let mut table = [0f32; 1024];
+    let mut n = 0;
+    while n < 1024 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        {
+            table[n] = const_ln((n + 1) as f64) as f32;
+        }
+        n += 1;
+    }
+    table
+}
+
+/// `ln x` for `x >= 1` to a few units in the last place of an `f64`: `x = m·2^e` with
+/// `m` in `[1, 2)`, and `ln m = 2·atanh((m - 1)/(m + 1))` summed as a series (the ratio is at
+/// most 1/3, so forty terms are far more than enough).
+const fn const_ln(x: f64) -> f64 {
+    let (mut mantissa, mut exponent) = (x, 0u32);
+    while mantissa >= 2.0 {
+        mantissa /= 2.0;
+        exponent += 1;
+    }
+    let ratio = (mantissa - 1.0) / (mantissa + 1.0);
+    let (mut term, mut sum, mut k) = (ratio, 0.0, 0u32);
+    while k < 40 {
+        sum += term / (2 * k + 1) as f64;
+        term *= ratio * ratio;
+        k += 1;
+    }
+    exponent as f64 * std::f64::consts::LN_2 + 2.0 * sum
+}
 
 #[inline]
 #[allow(clippy::cast_precision_loss)]
@@ -745,26 +775,30 @@ mod tests {
         assert_eq!(schema().check(), Ok(()));
     }
 
-    #[test]
-    fn next_space_finds_the_first_space() {
-        for text in [
-            "",
-            " ",
-            "a",
-            "ab cd",
-            "abcdefgh ij",
-            "abcdefghijklmnop",
-            "a       b",
-            "\u{e9}t\u{e9} x",
-        ] {
-            let bytes = text.as_bytes();
-            for from in 0..=bytes.len() {
-                let want = bytes[from..]
-                    .iter()
-                    .position(|&b| b == b' ')
-                    .map_or(bytes.len(), |k| from + k);
-                assert_eq!(next_space(bytes, from), want, "{text:?} from {from}");
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// The words the word view records are its space-separated words, flagged when a
+        /// character of them was collapsed from a run, on both fold paths.
+        #[test]
+        fn recorded_words_are_the_words_of_the_view(
+            text in "[a-zA-Z0-9 .,!?'@$|+vI_\\-🔥こé\u{200b}\u{301}]{0,60}",
+            plain in proptest::bool::ANY,
+        ) {
+            let mut fold = FoldBuffers::new(512);
+            fold.fold_views(text.as_bytes(), plain);
+            let view = &fold.word;
+            let mut want = Vec::new();
+            let mut at = 0;
+            for word in view.text.split(|&b| b == b' ') {
+                if !word.is_empty() {
+                    let run = view.meta[at..at + word.len()].iter().any(|m| m.run > 1);
+                    #[allow(clippy::cast_possible_truncation)]
+                    want.push(at as u32 | if run { WORD_HAS_RUN } else { 0 });
+                }
+                at += word.len() + 1;
             }
+            proptest::prop_assert_eq!(&view.words, &want);
         }
     }
 

@@ -219,7 +219,14 @@ pub(crate) struct View {
     pub full: bool,
     /// The longest run of one character collapsed into a byte (1 when none was).
     pub max_run: u8,
+    /// Where each word starts (byte index), with [`WORD_HAS_RUN`] set when a character of
+    /// it was repeated; kept only by views made with [`with_words`](Self::with_words), so
+    /// that the features read the words without scanning for spaces.
+    pub words: Vec<u32>,
 }
+
+/// In [`View::words`]: a character of the word was collapsed from a run.
+pub(crate) const WORD_HAS_RUN: u32 = 1 << 31;
 
 impl View {
     fn with_capacity(cap: usize, collapse: bool) -> View {
@@ -232,6 +239,16 @@ impl View {
             cap,
             full: false,
             max_run: 1,
+            words: Vec::new(),
+        }
+    }
+
+    /// A view that also records where its words start ([`View::words`]).
+    fn with_words(cap: usize, collapse: bool) -> View {
+        View {
+            // Words are at least one byte and one space apart.
+            words: Vec::with_capacity(cap / 2 + 2),
+            ..View::with_capacity(cap, collapse)
         }
     }
 
@@ -242,11 +259,12 @@ impl View {
         self.last_len = 0;
         self.full = false;
         self.max_run = 1;
+        self.words.clear();
     }
 
     #[allow(clippy::inline_always)] // measured: 20% of folding time when not inlined
     #[inline(always)]
-    fn push_char(&mut self, c: char, start: u32, end: u32, flags: u8) {
+    fn push_char<const WORDS: bool>(&mut self, c: char, start: u32, end: u32, flags: u8) {
         if self.full {
             return;
         }
@@ -258,9 +276,21 @@ impl View {
                 m.flags |= flags;
             }
             self.max_run = self.max_run.max(self.meta[n - 1].run);
+            if WORDS {
+                if let Some(w) = self.words.last_mut() {
+                    *w |= WORD_HAS_RUN;
+                }
+            }
             return;
         }
         let first = if self.last.is_none() { TOKEN_START } else { 0 };
+        if WORDS && first != 0 && self.words.len() < self.words.capacity() {
+            // Room is checked below; a word that does not fit is not kept in the text either.
+            if n + c.len_utf8() < self.cap {
+                #[allow(clippy::cast_possible_truncation)]
+                self.words.push(n as u32);
+            }
+        }
         self.last = Some(c);
         if c.is_ascii() {
             if n + 2 > self.cap {
@@ -398,7 +428,7 @@ impl FoldBuffers {
             tokens: Vec::with_capacity(unit_cap),
             unit_cap,
             plain: View::with_capacity(view_cap, false),
-            word: View::with_capacity(view_cap, true),
+            word: View::with_words(view_cap, true),
             leet: View::with_capacity(view_cap, true),
             joined: View::with_capacity(view_cap, true),
             stats: FoldStats::default(),
@@ -505,7 +535,7 @@ impl FoldBuffers {
                     has_alpha |= class == ALPHA;
                     has_digit |= class == DIGIT;
                     self.word
-                        .push_char(word_letter(c.to_ascii_lowercase()), at, end, 0);
+                        .push_char::<true>(word_letter(c.to_ascii_lowercase()), at, end, 0);
                     len += 1;
                 }
                 SYM => {
@@ -805,10 +835,10 @@ impl FoldBuffers {
             if u.class == ALPHA || u.class == DIGIT {
                 let flags = if u.flags != 0 { DISGUISE } else { 0 };
                 if plain {
-                    self.plain.push_char(u.ch, u.start, u.end, flags);
+                    self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
                 }
                 self.word
-                    .push_char(word_letter(u.ch), u.start, u.end, flags);
+                    .push_char::<true>(word_letter(u.ch), u.start, u.end, flags);
             } else {
                 if plain {
                     self.plain.push_sep(u.start, u.end);
@@ -862,7 +892,7 @@ impl FoldBuffers {
                 if u.flags != 0 || is_strong {
                     flags |= DISGUISE;
                 }
-                self.leet.push_char(c, u.start, u.end, flags);
+                self.leet.push_char::<false>(c, u.start, u.end, flags);
             }
             if let Some(u) = units.last() {
                 self.leet.push_sep(u.end, u.end);
@@ -899,7 +929,8 @@ impl FoldBuffers {
                 for (k, t) in run.iter().enumerate() {
                     let u = self.units[t.first as usize];
                     let (c, _) = canonical(u.ch);
-                    self.joined.push_char(c, u.start, u.end, STRONG | DISGUISE);
+                    self.joined
+                        .push_char::<false>(c, u.start, u.end, STRONG | DISGUISE);
                     if k > 0 {
                         self.stats.separators_skipped += t.gap_units;
                     }
@@ -963,7 +994,7 @@ impl FoldBuffers {
             let mut view = View::with_capacity(self.units.len() * 4 + 8, true);
             for u in &self.units {
                 if matches!(u.class, ALPHA | DIGIT | SYM) {
-                    view.push_char(canonical(u.ch).0, u.start, u.end, 0);
+                    view.push_char::<false>(canonical(u.ch).0, u.start, u.end, 0);
                 } else {
                     view.push_sep(u.start, u.end);
                 }
