@@ -545,10 +545,10 @@ impl Filter {
             let f = &mut scratch.features;
             // The linear models in one pass over the unmerged features; any other model on
             // the merged row.
-            let margins = inner
-                .linear
-                .as_ref()
-                .map(|pair| (pair, pair.margins(&f.named, f.entries(), f.inv_norm())));
+            let margins = inner.linear.as_ref().map(|pair| {
+                let margins = pair.margins(&f.named, f.named_spans(), f.entries(), f.inv_norm());
+                (pair, margins)
+            });
             let row = if inner.needs_row || whisper.is_some() {
                 f.row()
             } else {

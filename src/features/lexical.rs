@@ -211,17 +211,30 @@ impl Pass {
             // instructions: skipped for ASCII text.)
             n.distinct += self.seen_other.iter().map(|w| w.count_ones()).sum::<u32>();
         }
-        if marks > 0 && may_hold_links(text) {
-            let count = |word: &[u8]| {
+        if marks > 0 {
+            let mut count = |word: &[u8]| {
                 n.urls += u32::from(is_url(word));
                 n.mentions += u32::from(is_mention(word));
             };
             if self.other == 0 {
-                // All ASCII: words are split at ASCII whitespace, byte by byte.
-                text.split(|&b| b == b' ' || b.wrapping_sub(b'\t') < 5)
-                    .filter(|w| !w.is_empty())
-                    .for_each(count);
-            } else {
+                // All ASCII: only the words around a mark that may start a link or a mention
+                // are looked at (every link and mention holds one), each once.
+                let space = |b: &u8| *b == b' ' || b.wrapping_sub(b'\t') < 5;
+                let mut done = 0;
+                for i in memchr::memchr3_iter(b'.', b':', b'@', text) {
+                    if i < done || !may_start_link(text, i) {
+                        continue;
+                    }
+                    let start = text[..i].iter().rposition(space).map_or(0, |p| p + 1);
+                    let end = text[i..]
+                        .iter()
+                        .position(space)
+                        .map_or(text.len(), |p| i + p);
+                    count(&text[start..end]);
+                    done = end;
+                }
+            } else if memchr::memchr3_iter(b'.', b':', b'@', text).any(|i| may_start_link(text, i))
+            {
                 for_each_word(text, count);
             }
         }
@@ -246,24 +259,23 @@ fn decode(bytes: &[u8]) -> (Option<char>, usize) {
     }
 }
 
-/// False only when no word of `text` can be a link or a mention: no `@` before a name
-/// character, no `:/`, no `.` before a letter or digit, and no `w.` before anything but
-/// whitespace (`www.`). Saves looking at the words of most sentences that end in a full stop.
-fn may_hold_links(text: &[u8]) -> bool {
-    memchr::memchr3_iter(b'.', b':', b'@', text).any(|i| {
-        let before = if i > 0 { text[i - 1] } else { b' ' };
-        let Some(&after) = text.get(i + 1) else {
-            return false;
-        };
-        match text[i] {
-            b'@' => after.is_ascii_alphanumeric() || after == b'_' || after == b'.',
-            b':' => after == b'/',
-            _ => {
-                after.is_ascii_alphanumeric()
-                    || before.eq_ignore_ascii_case(&b'w') && !after.is_ascii_whitespace()
-            }
+/// Whether the mark (`.`, `:` or `@`) at `i` may belong to a link or a mention: an `@`
+/// before a name character, `:/`, a `.` before a letter or digit, or `w.` before anything but
+/// whitespace (`www.`). Every link and mention holds such a mark, so the words without one
+/// (most sentences that end in a full stop) are never looked at.
+fn may_start_link(text: &[u8], i: usize) -> bool {
+    let before = if i > 0 { text[i - 1] } else { b' ' };
+    let Some(&after) = text.get(i + 1) else {
+        return false;
+    };
+    match text[i] {
+        b'@' => after.is_ascii_alphanumeric() || after == b'_' || after == b'.',
+        b':' => after == b'/',
+        _ => {
+            after.is_ascii_alphanumeric()
+                || before.eq_ignore_ascii_case(&b'w') && !after.is_ascii_whitespace()
         }
-    })
+    }
 }
 
 fn add_classes(classes: &mut [u32; 8], acc: u64) {

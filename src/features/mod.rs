@@ -312,6 +312,20 @@ pub(crate) struct FeatureBuffers {
     hasher: FeatureHasher,
     /// Hashes of the digit shapes `<n2>`, `<n4>`, `<n5>`.
     shapes: [i32; 3],
+    /// Which groups of named features may be non-zero for the last message.
+    groups: Groups,
+}
+
+/// Groups of named features that are all zero when their inputs are absent (no folding
+/// undone, no rule hit, a chat line with no sender context), which most messages are.
+#[derive(Clone, Copy, Debug, Default)]
+struct Groups {
+    /// `fold_*`.
+    fold: bool,
+    /// `hits_*`, `hit_severity`, `hit_evasive`.
+    hits: bool,
+    /// `kind_whisper` to the end: message kind, sender context, size flags, tracker.
+    context: bool,
 }
 
 impl Default for FeatureBuffers {
@@ -348,6 +362,7 @@ impl FeatureBuffers {
             seen: vec![0; (hasher.n_features() as usize).div_ceil(64)].into_boxed_slice(),
             hasher,
             shapes: [shape(b"<n2>"), shape(b"<n4>"), shape(b"<n5>")],
+            groups: Groups::default(),
         }
     }
 
@@ -355,7 +370,24 @@ impl FeatureBuffers {
     pub fn extract(&mut self, text: &[u8], fold: &FoldBuffers, cx: &Context<'_>) {
         self.named = [0.0; N_NAMED];
         lexical_features(&Lexical::of(text), text.len(), &mut self.named);
-        fold_features(&fold.stats, &mut self.named);
+        // Groups whose inputs are all absent stay zero and are skipped by linear scoring.
+        let s = &fold.stats;
+        let folded = s.confusables
+            | s.compat
+            | s.invisibles
+            | s.marks
+            | s.leet
+            | s.separators_skipped
+            | s.joined_letters
+            | s.invalid_utf8
+            | s.mixed_script_words;
+        self.groups.fold = folded != 0;
+        if self.groups.fold {
+            fold_features(s, &mut self.named);
+        }
+        self.groups.hits = !cx.hits.is_empty() || cx.severity != Severity::None || cx.evasive;
+        self.groups.context =
+            cx.kind != MessageKind::Chat || *cx.sender != SenderContext::default() || cx.oversized;
         self.hit_features(cx);
         let truncated = self.hash_tokens(&fold.word);
         self.named[WORDS] = ln1p(self.entries.len());
@@ -365,6 +397,26 @@ impl FeatureBuffers {
             0.0
         };
         self.named[TOKENS_TRUNCATED] = flag(truncated);
+        self.groups.context |= truncated;
+        debug_assert!(
+            (0..N_NAMED)
+                .all(|i| self.named[i] == 0.0 || self.named_spans().any(|s| s.contains(&i))),
+            "a named feature outside the spans linear scoring visits is not zero"
+        );
+    }
+
+    /// The spans of named features that may be non-zero for the last message (the others
+    /// are zero): what a linear model's dot product needs to visit.
+    pub fn named_spans(&self) -> impl Iterator<Item = std::ops::Range<usize>> {
+        let g = self.groups;
+        [
+            (true, 0..FOLD_FIRST),
+            (g.fold, FOLD_FIRST..HITS_FIRST),
+            (g.hits, HITS_FIRST..KIND_WHISPER),
+            (g.context, KIND_WHISPER..N_NAMED),
+        ]
+        .into_iter()
+        .filter_map(|(any, span)| any.then_some(span))
     }
 
     /// The unmerged hashed entries, one per token.

@@ -238,26 +238,36 @@ impl LinearPair {
         self.present.get(k).copied().unwrap_or(false)
     }
 
-    /// Both models' decision functions for named features `named` and hashed `entries`
-    /// (`(column, value)`, duplicates allowed) scaled by `scale`.
+    /// Both models' decision functions for named features `named`, of which only those in
+    /// `spans` may be non-zero (the others are skipped), and hashed `entries` (`(column,
+    /// value)`, duplicates allowed) scaled by `scale`.
     #[inline]
-    pub(crate) fn margins(&self, named: &[f32], entries: &[(u32, f32)], scale: f64) -> [f64; 2] {
+    pub(crate) fn margins(
+        &self,
+        named: &[f32],
+        spans: impl Iterator<Item = std::ops::Range<usize>>,
+        entries: &[(u32, f32)],
+        scale: f64,
+    ) -> [f64; 2] {
         // Four partial sums per model, so that the additions do not wait on each other.
         let mut partial = [[0.0f64; 2]; 4];
         let n = self.named.len().min(named.len());
-        let mut weights = self.named[..n].chunks_exact(4);
-        let mut values = named[..n].chunks_exact(4);
-        for (w, x) in (&mut weights).zip(&mut values) {
-            for lane in 0..4 {
-                let x = f64::from(x[lane]);
-                partial[lane][0] += w[lane][0] * x;
-                partial[lane][1] += w[lane][1] * x;
+        for span in spans {
+            let span = span.start.min(n)..span.end.min(n);
+            let mut weights = self.named[span.clone()].chunks_exact(4);
+            let mut values = named[span].chunks_exact(4);
+            for (w, x) in (&mut weights).zip(&mut values) {
+                for lane in 0..4 {
+                    let x = f64::from(x[lane]);
+                    partial[lane][0] += w[lane][0] * x;
+                    partial[lane][1] += w[lane][1] * x;
+                }
             }
-        }
-        for (w, &x) in weights.remainder().iter().zip(values.remainder()) {
-            let x = f64::from(x);
-            partial[0][0] += w[0] * x;
-            partial[0][1] += w[1] * x;
+            for (w, &x) in weights.remainder().iter().zip(values.remainder()) {
+                let x = f64::from(x);
+                partial[0][0] += w[0] * x;
+                partial[0][1] += w[1] * x;
+            }
         }
         let dot = [
             (partial[0][0] + partial[1][0]) + (partial[2][0] + partial[3][0]),
