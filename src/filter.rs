@@ -629,9 +629,16 @@ impl Filter {
             *scratch = Scratch::new(self);
         }
         let text = self.judged_text(message);
-        scratch
-            .fold
-            .fold_views(text, self.inner.matcher.needs_plain());
+        let matcher = &self.inner.matcher;
+        // With regex rules (the default threat rules have one) the fast path is not tried:
+        // measured with the default rules, trying it first costs SMS text, which often
+        // leaves it late (a capital I, a digit inside a word), 11% more instructions and
+        // saves chat lines 6%. The plain view that regexes search is built only when the
+        // word view holds a literal a regex match must start with.
+        scratch.fold.fold_for_rules(text, !matcher.has_regexes());
+        if matcher.needs_plain(&scratch.fold.word) {
+            scratch.fold.ensure_plain(text);
+        }
         self.inner
             .matcher
             .find(&scratch.fold, message.message_kind(), &mut scratch.matches);

@@ -415,6 +415,10 @@ pub(crate) struct FoldBuffers {
     pub stats: FoldStats,
     /// The input did not fit in the buffers and was folded only in part.
     pub truncated: bool,
+    /// Whether the plain view was built for the last input.
+    pub plain_built: bool,
+    /// Whether the last input went through the general path (so its units are kept).
+    general: bool,
 }
 
 impl FoldBuffers {
@@ -433,6 +437,8 @@ impl FoldBuffers {
             joined: View::with_capacity(view_cap, true),
             stats: FoldStats::default(),
             truncated: false,
+            plain_built: false,
+            general: false,
         }
     }
 
@@ -445,6 +451,9 @@ impl FoldBuffers {
     fn reset(&mut self) {
         self.stats = FoldStats::default();
         self.truncated = false;
+        self.plain_built = false;
+        self.general = false;
+        self.plain.clear();
         self.leet.clear();
         self.joined.clear();
         self.tokens.clear();
@@ -454,20 +463,55 @@ impl FoldBuffers {
     /// built only when `plain` is set (regex rules and explanations need it); the leet and
     /// joined views only when the text holds something they could undo, which spares the
     /// common clean line two passes.
+    #[cfg(test)]
     pub fn fold_views(&mut self, input: &[u8], plain: bool) {
+        self.fold_for_rules(input, !plain);
+        if plain {
+            self.ensure_plain(input);
+        }
+    }
+
+    /// Folds `input` into the views the matcher searches first, without the plain view
+    /// (see [`ensure_plain`](Self::ensure_plain)). The fast path is tried only when
+    /// `try_fast` is set.
+    pub fn fold_for_rules(&mut self, input: &[u8], try_fast: bool) {
         self.reset();
-        // With the plain view wanted (regex rules), the fast path is not tried: measured on
-        // SMS text, which often leaves it late (a capital I, a digit inside a word), trying
-        // it first cost more than it saved.
-        if !plain && self.fold_simple(input) {
+        if try_fast && self.fold_simple(input) {
             return;
         }
-        self.fold_general(input, plain);
+        self.fold_general(input, false);
+    }
+
+    /// Builds the plain view of `input`, the last input folded, if it is not built yet.
+    pub fn ensure_plain(&mut self, input: &[u8]) {
+        if self.plain_built {
+            return;
+        }
+        if !self.general {
+            // The fast path kept no units: fold again, this time with every view.
+            self.reset();
+            self.fold_general(input, true);
+            return;
+        }
+        self.plain.clear();
+        for u in &self.units {
+            if u.class == ALPHA || u.class == DIGIT {
+                let flags = if u.flags != 0 { DISGUISE } else { 0 };
+                self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
+            } else {
+                self.plain.push_sep(u.start, u.end);
+            }
+        }
+        self.plain.finish();
+        self.plain_built = true;
+        self.truncated |= self.plain.full;
     }
 
     /// The general path of [`fold_views`](Self::fold_views): every character decoded into
     /// units, then the views built from them.
     fn fold_general(&mut self, input: &[u8], plain: bool) {
+        self.general = true;
+        self.plain_built = plain;
         self.decode(input);
         self.build_word_views(plain);
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
@@ -961,7 +1005,7 @@ fn end_token(len: &mut u32, singles: &mut u32, alpha: &mut bool, digit: &mut boo
 /// The letter the word view keeps for `c`: `v` is written for `u` so often (`fvck`, `cvnt`)
 /// that the word view, on the terms' side too, does not tell them apart.
 #[inline]
-fn word_letter(c: char) -> char {
+pub(crate) fn word_letter(c: char) -> char {
     if c == 'v' {
         'u'
     } else {

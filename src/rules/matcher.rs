@@ -45,6 +45,9 @@ pub(crate) struct Matcher {
     word: Option<Automaton>,
     canon: Option<Automaton>,
     regexes: Vec<(u32, meta::Regex)>,
+    /// Every literal some regex match must start with, as the word view writes it; `None`
+    /// when a regex has no such finite set (the plain view is then always built).
+    regex_gate: Option<AhoCorasick>,
     pub rules: Vec<Rule>,
     /// For each rule: the rules an `allow: … for=…` is limited to (empty: every rule).
     for_rules: Vec<Box<[u32]>>,
@@ -297,8 +300,10 @@ impl Matcher {
         if !errors.is_empty() {
             return Err(Error::rules(errors));
         }
+        let regex_gate = regex_gate(rules, &regexes);
         Ok(Matcher {
             has_expiry: compiled.iter().any(|r| r.expires.is_some()),
+            regex_gate,
             word: word.build()?,
             canon: canon.build()?,
             regexes,
@@ -307,9 +312,20 @@ impl Matcher {
         })
     }
 
-    /// Whether matching needs the plain view (repeats kept): regex rules search it.
-    pub fn needs_plain(&self) -> bool {
+    /// Whether the rules include regexes (which search the plain view).
+    pub fn has_regexes(&self) -> bool {
         !self.regexes.is_empty()
+    }
+
+    /// Whether a regex may match the message whose word view is `word`, so that the plain
+    /// view (repeats kept), which regexes search, must be built. False when the word view
+    /// holds none of the literals every match starts with (most messages).
+    pub fn needs_plain(&self, word: &FoldView) -> bool {
+        match &self.regex_gate {
+            _ if self.regexes.is_empty() => false,
+            Some(gate) => word.full || gate.is_match(word.text.as_slice()),
+            None => true,
+        }
     }
 
     /// Finds every hit of `fold`'s views into `out`.
@@ -340,7 +356,8 @@ impl Matcher {
             }
         }
         for (k, (rule, re)) in self.regexes.iter().enumerate() {
-            if !live(&self.rules[*rule as usize]) {
+            // Without the plain view, `needs_plain` found that no regex can match.
+            if !fold.plain_built || !live(&self.rules[*rule as usize]) {
                 continue;
             }
             let text = &fold.plain.text;
@@ -623,4 +640,41 @@ impl PatternTable {
             uses: self.uses,
         }))
     }
+}
+
+/// The gate of [`Matcher::needs_plain`]: the literals every match of each regex starts
+/// with (regex-syntax's prefix extraction), rewritten as the word view writes text (`v` as
+/// `u`, runs of a letter collapsed to one), in one automaton. A match in the plain view
+/// starts with one of its regex's literals, and the same text in the word view then holds
+/// that literal so rewritten, because the word view is the plain view with exactly these two
+/// changes. `None` when some regex has no finite set of non-empty literals.
+fn regex_gate(rules: &RuleSet, regexes: &[(u32, meta::Regex)]) -> Option<AhoCorasick> {
+    use regex_syntax::hir::literal::Extractor;
+    let mut literals = Vec::new();
+    for &(rule, _) in regexes {
+        let EntryKind::Regex { pattern } = &rules.entries.get(rule as usize)?.1.kind else {
+            return None;
+        };
+        let hir = regex_syntax::ParserBuilder::new()
+            .nest_limit(64)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        for literal in Extractor::new().extract(&hir).literals()? {
+            let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+            let mut word = String::with_capacity(text.len());
+            let mut last = None;
+            for c in text.chars().map(crate::fold::word_letter) {
+                if last != Some(c) {
+                    word.push(c);
+                }
+                last = Some(c);
+            }
+            if word.is_empty() {
+                return None;
+            }
+            literals.push(word);
+        }
+    }
+    AhoCorasick::new(&literals).ok()
 }
