@@ -31,6 +31,9 @@ struct PatternUse {
     runs: Box<[u8]>,
     wildcard: Wildcard,
     allow: bool,
+    /// Not a term: a literal some regex match starts with (see [`regex_literals`]); finding
+    /// it asks for the plain view.
+    gate: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -45,9 +48,10 @@ pub(crate) struct Matcher {
     word: Option<Automaton>,
     canon: Option<Automaton>,
     regexes: Vec<(u32, meta::Regex)>,
-    /// Every literal some regex match must start with, as the word view writes it; `None`
-    /// when a regex has no such finite set (the plain view is then always built).
-    regex_gate: Option<AhoCorasick>,
+    /// Whether some regex has no finite set of literals its matches start with, so that the
+    /// plain view is built for every message; otherwise those literals are patterns of the
+    /// word automaton and the plain view is built when one is found.
+    ungated: bool,
     pub rules: Vec<Rule>,
     /// For each rule: the rules an `allow: … for=…` is limited to (empty: every rule).
     for_rules: Vec<Box<[u32]>>,
@@ -83,6 +87,8 @@ pub(crate) struct MatchBuffers {
     pub severity: Severity,
     pub per_category: [Severity; 6],
     pub evasive: bool,
+    /// A literal some regex match starts with was found in the word view.
+    plain_wanted: bool,
 }
 
 impl MatchBuffers {
@@ -101,6 +107,7 @@ impl MatchBuffers {
             severity: Severity::None,
             per_category: [Severity::None; 6],
             evasive: false,
+            plain_wanted: false,
         }
     }
 
@@ -113,6 +120,7 @@ impl MatchBuffers {
         self.severity = Severity::None;
         self.per_category = [Severity::None; 6];
         self.evasive = false;
+        self.plain_wanted = false;
     }
 }
 
@@ -205,6 +213,7 @@ impl Matcher {
                                 runs: runs.into(),
                                 wildcard: *wildcard,
                                 allow,
+                                gate: false,
                             },
                         );
                     }
@@ -216,6 +225,7 @@ impl Matcher {
                                 runs: runs.into(),
                                 wildcard: *wildcard,
                                 allow,
+                                gate: false,
                             },
                         );
                     }
@@ -300,10 +310,28 @@ impl Matcher {
         if !errors.is_empty() {
             return Err(Error::rules(errors));
         }
-        let regex_gate = regex_gate(rules, &regexes);
+        let mut ungated = false;
+        if !regexes.is_empty() {
+            match regex_literals(rules, &regexes) {
+                Some(literals) => {
+                    for literal in literals {
+                        let runs = vec![1; literal.len()].into();
+                        let gate = PatternUse {
+                            rule: u32::MAX,
+                            runs,
+                            wildcard: Wildcard::default(),
+                            allow: false,
+                            gate: true,
+                        };
+                        word.add(literal, gate);
+                    }
+                }
+                None => ungated = true,
+            }
+        }
         Ok(Matcher {
             has_expiry: compiled.iter().any(|r| r.expires.is_some()),
-            regex_gate,
+            ungated,
             word: word.build()?,
             canon: canon.build()?,
             regexes,
@@ -317,19 +345,17 @@ impl Matcher {
         !self.regexes.is_empty()
     }
 
-    /// Whether a regex may match the message whose word view is `word`, so that the plain
-    /// view (repeats kept), which regexes search, must be built. False when the word view
-    /// holds none of the literals every match starts with (most messages).
-    pub fn needs_plain(&self, word: &FoldView) -> bool {
-        match &self.regex_gate {
-            _ if self.regexes.is_empty() => false,
-            Some(gate) => word.full || gate.is_match(word.text.as_slice()),
-            None => true,
-        }
-    }
-
-    /// Finds every hit of `fold`'s views into `out`.
-    pub fn find(&self, fold: &FoldBuffers, kind: MessageKind, out: &mut MatchBuffers) {
+    /// Finds every hit of `fold`'s views of `input` into `out`, building the plain view
+    /// first when a regex may match: when the word view holds a literal every match of some
+    /// regex starts with (most messages hold none), or for every message when some regex
+    /// has no finite set of such literals.
+    pub fn find(
+        &self,
+        fold: &mut FoldBuffers,
+        input: &[u8],
+        kind: MessageKind,
+        out: &mut MatchBuffers,
+    ) {
         out.clear();
         let today = if self.has_expiry {
             Some(Date::today())
@@ -355,8 +381,11 @@ impl Matcher {
                 self.search(a, &fold.joined, View::Joined, &live, out);
             }
         }
+        if !self.regexes.is_empty() && (self.ungated || out.plain_wanted || fold.word.full) {
+            fold.ensure_plain(input);
+        }
         for (k, (rule, re)) in self.regexes.iter().enumerate() {
-            // Without the plain view, `needs_plain` found that no regex can match.
+            // Without the plain view no regex can match (see above).
             if !fold.plain_built || !live(&self.rules[*rule as usize]) {
                 continue;
             }
@@ -410,6 +439,10 @@ impl Matcher {
             let Some(m) = state.get_match() else { break };
             let (s, e) = (m.start(), m.end());
             for u in &a.uses[m.pattern().as_usize()] {
+                if u.gate {
+                    out.plain_wanted = true;
+                    continue;
+                }
                 let fits = if which == View::Joined {
                     joined_fit(view, s, e, &u.runs, u.wildcard)
                 } else {
@@ -642,13 +675,13 @@ impl PatternTable {
     }
 }
 
-/// The gate of [`Matcher::needs_plain`]: the literals every match of each regex starts
-/// with (regex-syntax's prefix extraction), rewritten as the word view writes text (`v` as
-/// `u`, runs of a letter collapsed to one), in one automaton. A match in the plain view
-/// starts with one of its regex's literals, and the same text in the word view then holds
-/// that literal so rewritten, because the word view is the plain view with exactly these two
-/// changes. `None` when some regex has no finite set of non-empty literals.
-fn regex_gate(rules: &RuleSet, regexes: &[(u32, meta::Regex)]) -> Option<AhoCorasick> {
+/// The literals every match of each regex starts with (regex-syntax's prefix extraction),
+/// rewritten as the word view writes text (`v` as `u`, runs of a letter collapsed to one).
+/// A match in the plain view starts with one of its regex's literals, and the same text in
+/// the word view then holds that literal so rewritten, because the word view is the plain
+/// view with exactly these two changes. `None` when some regex has no finite set of
+/// non-empty literals.
+fn regex_literals(rules: &RuleSet, regexes: &[(u32, meta::Regex)]) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::Extractor;
     let mut literals = Vec::new();
     for &(rule, _) in regexes {
@@ -676,5 +709,46 @@ fn regex_gate(rules: &RuleSet, regexes: &[(u32, meta::Regex)]) -> Option<AhoCora
             literals.push(word);
         }
     }
-    AhoCorasick::new(&literals).ok()
+    Some(literals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(rules: &str) -> Matcher {
+        let mut set = RuleSet::default_english().unwrap();
+        set.add_file("extra.rules", rules).unwrap();
+        let limits = CompileLimits {
+            max_rules: 100_000,
+            max_regex_size: 10 << 20,
+        };
+        Matcher::compile(&set, limits).unwrap()
+    }
+
+    /// Whether checking `text` built the plain view.
+    fn built_plain(m: &Matcher, text: &str) -> bool {
+        let mut fold = FoldBuffers::new(512);
+        fold.fold_for_rules(text.as_bytes(), false);
+        let mut out = MatchBuffers::new(m, 64);
+        m.find(&mut fold, text.as_bytes(), MessageKind::Chat, &mut out);
+        fold.plain_built
+    }
+
+    #[test]
+    fn the_default_regexes_are_gated() {
+        let m = matcher("");
+        assert!(!m.ungated, "the default regexes lost their literal gate");
+        // A plain greeting needs no plain view; a threat does, however spelled.
+        assert!(!built_plain(&m, "hello there, I will be late"));
+        assert!(built_plain(&m, "I WIIILL kill u"));
+        assert!(built_plain(&m, "im gonna stab u"));
+    }
+
+    #[test]
+    fn a_regex_without_finite_literals_disables_the_gate() {
+        let m = matcher("[spam]\nregex: /.*qqzz/\n");
+        assert!(m.ungated);
+        assert!(built_plain(&m, "hello there"));
+    }
 }
