@@ -1241,5 +1241,24 @@ mod tests {
         fn fast_path_equals_general_path(s in "[a-zA-Z0-9 .,!?()'@$|+vI_\\-🔥こ世éß\u{200b}]{0,40}") {
             prop_assert_eq!(word_view(&s, false).0, word_view(&s, true).0);
         }
+
+        /// The word view is the plain view with `v` written as `u` and every run of a
+        /// character collapsed to one: what lets a regex's literals, so rewritten, be
+        /// looked for in the word view before the plain view is built.
+        #[test]
+        fn word_view_is_the_plain_view_rewritten(s in "[a-zA-Z0-9 .,!?()'@$|+vVuU_\\-🔥こ世éßſﬃＡ\u{200b}\u{301}]{0,60}|\\PC{0,30}") {
+            let mut b = FoldBuffers::new(512);
+            b.fold(s.as_bytes());
+            let mut want = String::new();
+            let mut last = None;
+            for c in b.plain.as_str().chars().map(super::word_letter) {
+                // Runs are collapsed within words; spaces already stand alone.
+                if last != Some(c) || c == ' ' {
+                    want.push(c);
+                }
+                last = Some(c);
+            }
+            prop_assert_eq!(b.word.as_str(), want.as_str());
+        }
     }
 }
