@@ -461,8 +461,7 @@ impl Filter {
         tracker: &SenderTracker,
         now_ms: u64,
     ) -> Verdict<'s> {
-        let oversized = self.fold_and_match(scratch, message);
-        let counted = Self::observe(scratch, message, tracker, now_ms);
+        let (counted, oversized) = self.fold_match_observe(scratch, message, tracker, now_ms);
         self.judge(scratch, &counted, oversized)
     }
 
@@ -498,10 +497,23 @@ impl Filter {
         tracker: &SenderTracker,
         now_ms: u64,
     ) -> FeatureRow<'s> {
-        let oversized = self.fold_and_match(scratch, message);
-        let counted = Self::observe(scratch, message, tracker, now_ms);
+        let (counted, oversized) = self.fold_match_observe(scratch, message, tracker, now_ms);
         self.extract(scratch, &counted, oversized);
         scratch.features.row()
+    }
+
+    /// Folds and matches a message, then observes it in `tracker` (see
+    /// [`check_tracked`](Self::check_tracked)): the message with the tracker's signals, and
+    /// whether it was oversized.
+    fn fold_match_observe<'m>(
+        &self,
+        scratch: &mut Scratch,
+        message: &Message<'m>,
+        tracker: &SenderTracker,
+        now_ms: u64,
+    ) -> (Message<'m>, bool) {
+        let oversized = self.fold_and_match(scratch, message);
+        (Self::observe(scratch, message, tracker, now_ms), oversized)
     }
 
     /// Observes a message already folded into `scratch` in `tracker`, fingerprinting its

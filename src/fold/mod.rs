@@ -445,7 +445,8 @@ impl FoldBuffers {
     /// Folds `input` into every view, by the general path (terms and tools read its units).
     pub fn fold(&mut self, input: &[u8]) {
         self.reset();
-        self.fold_general(input, true);
+        self.fold_general(input);
+        self.ensure_plain(input);
     }
 
     fn reset(&mut self) {
@@ -479,7 +480,7 @@ impl FoldBuffers {
         if try_fast && self.fold_simple(input) {
             return;
         }
-        self.fold_general(input, false);
+        self.fold_general(input);
     }
 
     /// Builds the plain view of `input`, the last input folded, if it is not built yet.
@@ -488,10 +489,9 @@ impl FoldBuffers {
             return;
         }
         if !self.general {
-            // The fast path kept no units: fold again, this time with every view.
+            // The fast path kept no units: fold again by the general path.
             self.reset();
-            self.fold_general(input, true);
-            return;
+            self.fold_general(input);
         }
         self.plain.clear();
         for u in &self.units {
@@ -507,13 +507,12 @@ impl FoldBuffers {
         self.truncated |= self.plain.full;
     }
 
-    /// The general path of [`fold_views`](Self::fold_views): every character decoded into
-    /// units, then the views built from them.
-    fn fold_general(&mut self, input: &[u8], plain: bool) {
+    /// The general path: every character decoded into units, then the views the matcher
+    /// always searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
+    fn fold_general(&mut self, input: &[u8]) {
         self.general = true;
-        self.plain_built = plain;
         self.decode(input);
-        self.build_word_views(plain);
+        self.build_word_view();
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
         let mut leet = false;
@@ -872,25 +871,17 @@ impl FoldBuffers {
         }
     }
 
-    fn build_word_views(&mut self, plain: bool) {
-        self.plain.clear();
+    fn build_word_view(&mut self) {
         self.word.clear();
         for u in &self.units {
             if u.class == ALPHA || u.class == DIGIT {
                 let flags = if u.flags != 0 { DISGUISE } else { 0 };
-                if plain {
-                    self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
-                }
                 self.word
                     .push_char::<true>(word_letter(u.ch), u.start, u.end, flags);
             } else {
-                if plain {
-                    self.plain.push_sep(u.start, u.end);
-                }
                 self.word.push_sep(u.start, u.end);
             }
         }
-        self.plain.finish();
         self.word.finish();
     }
 
