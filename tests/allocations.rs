@@ -12,6 +12,13 @@ static GLOBAL: common::counting_alloc::Counting = common::counting_alloc::Counti
 
 use common::counting_alloc::allocations;
 
+/// Asserts that this thread allocated nothing since the count was `before`, over `checks`
+/// checks.
+fn assert_none_since(before: u64, checks: usize) {
+    let allocated = allocations() - before;
+    assert_eq!(allocated, 0, "{allocated} allocations over {checks} checks");
+}
+
 #[test]
 fn check_with_allocates_nothing_after_warm_up() {
     let messages = corpus::varied(12_000);
@@ -51,14 +58,7 @@ fn check_with_allocates_nothing_after_warm_up() {
         hits += v.hits().len();
         let _ = filter.censor_with(&mut scratch, &Message::new(m), &mut out);
     }
-    let after = allocations();
-    assert_eq!(
-        after - before,
-        0,
-        "{} allocations over {} checks",
-        after - before,
-        messages.len()
-    );
+    assert_none_since(before, messages.len());
     assert!(
         flagged > 1000 && hits > flagged,
         "the corpus exercises matching: {flagged} flagged, {hits} hits"
@@ -121,14 +121,7 @@ fn check_tracked_with_the_whisper_model_allocates_nothing_after_warm_up() {
             whisper_flagged += usize::from(score >= 0.5);
         }
     }
-    let after = allocations();
-    assert_eq!(
-        after - before,
-        0,
-        "{} allocations over {} checks",
-        after - before,
-        messages.len()
-    );
+    assert_none_since(before, messages.len());
     // The senders fan the corpus out to many recipients quickly: the tree is exercised on
     // both sides.
     assert!(scored > 4_000, "{scored} scored");

@@ -5,22 +5,23 @@ use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-/// The default rules plus rules of every shape (wildcards, multi-word, leet-written,
-/// permitted, regex), so every matching path is exercised.
+/// Rules of every shape (wildcards, multi-word, leet-written, permitted, regex), added to the
+/// default rules by [`filter`], so every matching path is exercised.
+const EXTRA_RULES: &str = "[insult severity=mild]\n*noob*\nez*\n*clown\n\"gg ez\" severity=moderate\nb!tch\nallow: noobie\nregex: /k+y+s+/ category=threat severity=severe\nregex: /(?:a|b)+c/ category=spam\n";
+
+/// The default rules plus `extra`.
+fn build(extra: &str) -> Filter {
+    let mut rules = RuleSet::new();
+    rules.add_file("props.rules", extra).unwrap();
+    let mut builder = FilterBuilder::new();
+    builder.default_rules().rules(rules);
+    builder.build().unwrap()
+}
+
+/// The default rules plus [`EXTRA_RULES`].
 fn filter() -> &'static Filter {
     static FILTER: OnceLock<Filter> = OnceLock::new();
-    FILTER.get_or_init(|| {
-        let mut extra = RuleSet::new();
-        extra
-            .add_file(
-                "props.rules",
-                "[insult severity=mild]\n*noob*\nez*\n*clown\n\"gg ez\" severity=moderate\nb!tch\nallow: noobie\nregex: /k+y+s+/ category=threat severity=severe\nregex: /(?:a|b)+c/ category=spam\n",
-            )
-            .unwrap();
-        let mut builder = FilterBuilder::new();
-        builder.default_rules().rules(extra);
-        builder.build().unwrap()
-    })
+    FILTER.get_or_init(|| build(EXTRA_RULES))
 }
 
 /// Strings mixing the characters that matter: ASCII, leet symbols, separators, confusables,
@@ -208,18 +209,7 @@ fn oversized_messages_are_judged_on_a_prefix() {
 /// found without the gate that spares most messages that view.
 fn ungated_filter() -> &'static Filter {
     static FILTER: OnceLock<Filter> = OnceLock::new();
-    FILTER.get_or_init(|| {
-        let mut extra = RuleSet::new();
-        extra
-            .add_file(
-                "props.rules",
-                "[insult severity=mild]\n*noob*\nez*\n*clown\n\"gg ez\" severity=moderate\nb!tch\nallow: noobie\nregex: /k+y+s+/ category=threat severity=severe\nregex: /(?:a|b)+c/ category=spam\n[spam]\nregex: /.*qqzzxxjj/\n",
-            )
-            .unwrap();
-        let mut builder = FilterBuilder::new();
-        builder.default_rules().rules(extra);
-        builder.build().unwrap()
-    })
+    FILTER.get_or_init(|| build(&format!("{EXTRA_RULES}[spam]\nregex: /.*qqzzxxjj/\n")))
 }
 
 /// Threats in the shape of the default threat regex, spelled in ways the gate must see

@@ -3,6 +3,17 @@
 use chatguard::rules::{Date, LANGUAGE_PACKS};
 use chatguard::{Action, Filter, FilterBuilder, Message, MessageKind, RuleSet};
 
+/// The default rules and models with a `policy.rules` file holding `policy`.
+fn with_models_and_policy(policy: &str) -> Filter {
+    let mut rules = RuleSet::default_english().unwrap();
+    rules.add_file("policy.rules", policy).unwrap();
+    FilterBuilder::new()
+        .rules(rules)
+        .default_models()
+        .build()
+        .unwrap()
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("chatguard-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -137,18 +148,7 @@ fn policy_lines_set_model_thresholds() {
         .unwrap();
     assert_eq!(default.check(&Message::new(spam)).action(), Action::Block);
 
-    let mut rules = RuleSet::default_english().unwrap();
-    rules
-        .add_file(
-            "policy.rules",
-            "policy: chat spam_block_at=never spam_review_at=0.99\n",
-        )
-        .unwrap();
-    let relaxed = FilterBuilder::new()
-        .rules(rules)
-        .default_models()
-        .build()
-        .unwrap();
+    let relaxed = with_models_and_policy("policy: chat spam_block_at=never spam_review_at=0.99\n");
     let v = relaxed.check(&Message::new(spam));
     assert_eq!(v.action(), Action::Review, "score {}", v.score());
     assert_eq!(
@@ -172,18 +172,8 @@ fn policy_lines_set_whisper_model_thresholds() {
     use chatguard::tracker::{SenderTracker, TrackerConfig};
     use chatguard::SenderContext;
 
-    let mut rules = RuleSet::default_english().unwrap();
-    rules
-        .add_file(
-            "policy.rules",
-            "policy: whisper whisper_review_at=0.9 whisper_block_at=never\n",
-        )
-        .unwrap();
-    let relaxed = FilterBuilder::new()
-        .rules(rules)
-        .default_models()
-        .build()
-        .unwrap();
+    let relaxed =
+        with_models_and_policy("policy: whisper whisper_review_at=0.9 whisper_block_at=never\n");
     assert_eq!(relaxed.config().whisper.whisper_review_at, Some(0.9));
     assert_eq!(relaxed.config().whisper.whisper_block_at, None);
     assert_eq!(relaxed.config().chat.whisper_block_at, Some(0.99));
