@@ -130,7 +130,9 @@ impl Default for Pass {
 }
 
 impl Pass {
-    /// Counts one ASCII byte into the block's byte-wide counters `acc`.
+    /// Counts one ASCII byte into the block's byte-wide counters `acc`: one table lookup and
+    /// one addition, and one store for the distinct count (a store per byte has no
+    /// dependency between bytes; a bitmap would chain every byte on the previous one).
     #[inline]
     fn ascii_byte(&mut self, b: u8, acc: &mut u64) {
         let b = usize::from(b & 0x7f);
@@ -169,11 +171,18 @@ impl Pass {
         let code = c.map_or(0xFFFD, u32::from);
         let slot = (code % 1024) as usize;
         self.seen_other[slot / 64] |= 1 << (slot % 64);
+        let n = &mut self.n;
+        if c.is_some_and(is_pictograph) {
+            // Emoji, the commonest non-ASCII characters of chat, are neither whitespace,
+            // letters nor currency: no Unicode table lookup (a test checks every one).
+            n.non_ascii += 1;
+            n.emoji += 1;
+            return;
+        }
         let Some(c) = c.filter(|c| !c.is_whitespace()) else {
             self.other_spaces += 1;
             return;
         };
-        let n = &mut self.n;
         n.non_ascii += 1;
         if c.is_alphabetic() {
             n.letters += 1;
@@ -246,6 +255,24 @@ impl Pass {
 /// for an invalid sequence, whose length is the one `str::from_utf8` reports (the rest of
 /// the text for a sequence cut short by its end), as `<[u8]>::utf8_chunks` delimits it.
 fn decode(bytes: &[u8]) -> (Option<char>, usize) {
+    let cont = |k: usize| bytes.get(k).copied().filter(|&b| b & 0xC0 == 0x80);
+    let low = |b: u8| u32::from(b & 0x3F);
+    // The well-formed sequences whose lead byte alone allows every continuation byte (all
+    // but E0, ED, F0 and F4, whose second byte is restricted), decoded directly.
+    let direct = match bytes[0] {
+        0xC2..=0xDF => cont(1).map(|b1| (u32::from(bytes[0] & 0x1F) << 6 | low(b1), 2)),
+        0xE1..=0xEC | 0xEE..=0xEF => cont(1)
+            .zip(cont(2))
+            .map(|(b1, b2)| (u32::from(bytes[0] & 0x0F) << 12 | low(b1) << 6 | low(b2), 3)),
+        0xF1..=0xF3 => cont(1).zip(cont(2)).zip(cont(3)).map(|((b1, b2), b3)| {
+            let lead = u32::from(bytes[0] & 0x07) << 18;
+            (lead | low(b1) << 12 | low(b2) << 6 | low(b3), 4)
+        }),
+        _ => None,
+    };
+    if let Some((code, len)) = direct {
+        return (char::from_u32(code), len);
+    }
     let width = match bytes[0] {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -314,6 +341,13 @@ fn for_each_word(text: &[u8], mut f: impl FnMut(&[u8])) {
 
 fn is_emoji(c: char) -> bool {
     matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF)
+}
+
+/// The emoji that are neither letters nor whitespace: all but the squared, negative circled
+/// and negative squared Latin capitals, which Unicode counts as alphabetic.
+fn is_pictograph(c: char) -> bool {
+    is_emoji(c)
+        && !matches!(u32::from(c), 0x1F130..=0x1F149 | 0x1F150..=0x1F169 | 0x1F170..=0x1F189)
 }
 
 /// Whether a whitespace-separated word of the original text is a link: a scheme (`http://`),
@@ -445,6 +479,56 @@ mod tests {
         assert!(!is_mention(b"a@b"));
     }
 
+    /// `decode` against `utf8_chunks` (how the reference delimits characters) on every lead
+    /// byte followed by continuation bytes at the edges of the ranges UTF-8 restricts, other
+    /// bytes, and the end of the input after each byte.
+    #[test]
+    fn decode_delimits_like_utf8_chunks() {
+        let next = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xF5,
+        ];
+        let mut inputs = Vec::new();
+        for lead in 0x80..=0xFFu8 {
+            inputs.push(vec![lead]);
+            for &b1 in &next {
+                inputs.push(vec![lead, b1]);
+                for &b2 in &next {
+                    inputs.push(vec![lead, b1, b2]);
+                    for &b3 in &next {
+                        inputs.push(vec![lead, b1, b2, b3, b'x']);
+                    }
+                }
+            }
+        }
+        for bytes in inputs {
+            let chunk = bytes.utf8_chunks().next().expect("non-empty input");
+            let want = match chunk.valid().chars().next() {
+                Some(c) => (Some(c), c.len_utf8()),
+                None => (None, chunk.invalid().len()),
+            };
+            assert_eq!(decode(&bytes), want, "{bytes:02x?}");
+        }
+    }
+
+    /// The shortcut for pictographs skips the Unicode lookups: it must not skip a letter or a
+    /// space, and must cover every emoji that is neither.
+    #[test]
+    fn pictographs_are_the_emoji_that_are_neither_letters_nor_spaces() {
+        for c in (0x2600..=0x2BFF)
+            .chain(0x1F000..=0x1FAFF)
+            .filter_map(char::from_u32)
+        {
+            let neither = !c.is_alphabetic() && !c.is_whitespace() && !c.is_uppercase();
+            assert_eq!(
+                is_pictograph(c),
+                is_emoji(c) && neither,
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        assert!(!is_pictograph('a') && !is_pictograph('\u{1F150}') && is_pictograph('😂'));
+    }
+
     #[test]
     fn counts_of_a_line() {
         let n = Lexical::of(b"FREE robux!!! at www.x.com @bob $5");
@@ -466,7 +550,7 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
         #[test]
-        fn counts_follow_the_definition(text in "(?s)[ -~\\t\\n\\x00-\\x1f]{0,300}|.{0,80}|(www\\.x\\.com |@bob |é|😂|\\u{3000}|a){0,60}") {
+        fn counts_follow_the_definition(text in "(?s)[ -~\\t\\n\\x00-\\x1f]{0,300}|.{0,80}|(www\\.x\\.com |@bob |é|😂|🅰|🄰|Ⓐ|\\u{3000}|a){0,60}") {
             prop_assert_eq!(Lexical::of(text.as_bytes()), reference(text.as_bytes()));
         }
 

@@ -70,7 +70,7 @@ pub mod schema;
 
 use std::sync::{Arc, Mutex};
 
-use crate::fold::{FoldBuffers, FoldStats, Meta, View, WORD_HAS_RUN};
+use crate::fold::{FoldBuffers, FoldStats, View, WORD_HAS_RUN};
 use crate::message::{MessageKind, SenderContext};
 use crate::model::{FeatureRow, TextFeaturizer};
 use crate::verdict::{Category, Hit, Severity};
@@ -488,30 +488,27 @@ impl FeatureBuffers {
     fn hash_tokens(&mut self, view: &View) -> bool {
         self.entries.clear();
         self.merged = false;
-        let mut truncated = false;
+        let seed = self.hasher.seed();
         // ‖merged block‖² = Σ over columns of (Σ of the signs landing there)²: the number of
         // entries, plus 2·sᵢ·sⱼ for every pair of entries sharing a column. Pairs are looked
         // for only when the column's bit was already set, so no sort is needed.
         let mut pairs = 0.0f64;
-        for token in Tokens::new(view) {
-            if self.entries.len() == MAX_TOKENS {
-                truncated = true;
-                break;
-            }
-            let h = match token {
-                Token::Digits(k) => self.shapes[k],
-                Token::Word(word) => word.hash(&self.hasher),
+        for word in WordSpans::new(view).take(MAX_TOKENS) {
+            let h = match word.digits(view) {
+                Some(digits) => self.shapes[digit_shape(digits)],
+                None if word.runs => hash_spelled(view, word, seed),
+                None => hash_plain(&view.text, word, seed),
             };
             let slot = self.hasher.slot_of_hash(h);
-            let (word, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
-            if self.seen[word] & bit != 0 {
+            let (at, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
+            if self.seen[at] & bit != 0 {
                 for &(index, sign) in &self.entries {
                     if index == slot.index {
                         pairs += 2.0 * f64::from(sign) * f64::from(slot.sign);
                     }
                 }
             }
-            self.seen[word] |= bit;
+            self.seen[at] |= bit;
             self.entries.push((slot.index, slot.sign));
         }
         for &(index, _) in &self.entries {
@@ -521,7 +518,7 @@ impl FeatureBuffers {
         let sum_sq = self.entries.len() as f64 + pairs;
         // Whole numbers: exactly what summing the merged values' squares gives.
         self.norm = sum_sq.sqrt();
-        truncated
+        view.words.len() > MAX_TOKENS
     }
 
     /// Builds `hashed` from `entries`: sorted by column, duplicates summed, zeros dropped,
@@ -552,143 +549,169 @@ impl FeatureBuffers {
     }
 }
 
-/// The tokens of a folded word view (see the module docs), at most [`MAX_TOKENS`] of them.
+/// The tokens of a folded word view (see the module docs), at most [`MAX_TOKENS`] of them,
+/// spelled out: what the hashed block was computed from.
 #[must_use]
 pub(crate) fn tokens(view: &View) -> Vec<String> {
-    Tokens::new(view)
+    WordSpans::new(view)
         .take(MAX_TOKENS)
-        .map(|token| match token {
-            Token::Digits(k) => ["<n2>", "<n4>", "<n5>"][k].to_owned(),
-            Token::Word(word) => word.to_string(),
+        .map(|word| {
+            if let Some(digits) = word.digits(view) {
+                return ["<n2>", "<n4>", "<n5>"][digit_shape(digits)].to_owned();
+            }
+            let mut bytes = Vec::with_capacity(2 * (word.end - word.start));
+            word.for_each_piece(view, |piece| bytes.extend_from_slice(piece));
+            String::from_utf8_lossy(&bytes).into_owned()
         })
         .collect()
 }
 
-/// One token of the word view.
-enum Token<'a> {
-    /// A run of digits, by the index of its shape (`<n2>`, `<n4>`, `<n5>`).
-    Digits(usize),
-    Word(Word<'a>),
+/// One word of a view that records its words ([`View::words`]): its bytes
+/// `start..end` of the view's text.
+#[derive(Clone, Copy, Debug)]
+struct WordSpan {
+    start: usize,
+    end: usize,
+    /// Whether a character of it was collapsed from a run (so its token is not its text as
+    /// it stands).
+    runs: bool,
 }
 
-/// The bytes of one word of the view and their metadata.
-struct Word<'a> {
-    text: &'a [u8],
-    meta: &'a [Meta],
-    /// Whether no character of it was repeated, so its text is the token as it stands.
-    single: bool,
-    /// The eight bytes of the view from the word's start, when there are eight.
-    chunk: Option<u64>,
+impl WordSpan {
+    /// For a word of ASCII digits, the number of digits its token keeps (each repeated at
+    /// most twice); `None` for any other word. Only a word that starts with a digit can be
+    /// all digits, which keeps the common word to one comparison.
+    #[inline]
+    fn digits(self, view: &View) -> Option<usize> {
+        let text = &view.text[self.start..self.end];
+        if !text.first().is_some_and(u8::is_ascii_digit) || !text.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(
+            view.meta[self.start..self.end]
+                .iter()
+                .map(|m| usize::from(m.run.min(2)))
+                .sum(),
+        )
+    }
+
+    /// Calls `f` with each character of the word, repeated as often as it was in the message
+    /// but at most twice.
+    fn for_each_piece(self, view: &View, mut f: impl FnMut(&[u8])) {
+        let (text, meta) = (&view.text, &view.meta);
+        let mut p = self.start;
+        while p < self.end {
+            let len = utf8_len(text[p]).min(self.end - p);
+            for _ in 0..meta[p].run.min(2) {
+                f(&text[p..p + len]);
+            }
+            p += len;
+        }
+    }
+}
+
+/// The shape token of a number of `digits` digits: `<n2>` (0), `<n4>` (1) or `<n5>` (2).
+#[inline]
+fn digit_shape(digits: usize) -> usize {
+    match digits {
+        0..=2 => 0,
+        3..=4 => 1,
+        _ => 2,
+    }
+}
+
+/// The hash of a word none of whose characters was repeated: its bytes as they stand. Words
+/// of at most eight bytes (most) are hashed from one 8-byte load, taken from the word's start,
+/// or, for a word that ends the view, from the eight bytes that end it.
+#[inline]
+fn hash_plain(text: &[u8], word: WordSpan, seed: u32) -> i32 {
+    let len = word.end - word.start;
+    if len > 8 {
+        return hashing::murmurhash3_32(&text[word.start..word.end], seed);
+    }
+    let chunk = if let Some(b) = text.get(word.start..word.start + 8) {
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    } else if word.end >= 8 {
+        let b = &text[word.end - 8..word.end];
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) >> (64 - 8 * len)
+    } else {
+        // The whole view is shorter than eight bytes.
+        let mut b = [0u8; 8];
+        b[..len].copy_from_slice(&text[word.start..word.end]);
+        u64::from_le_bytes(b)
+    };
+    hashing::murmurhash3_32_short(chunk, len, seed)
 }
 
 /// Words of at most this many bytes (most) are spelled out on the stack to be hashed.
 const SHORT_WORD: usize = 32;
 
-impl Word<'_> {
-    /// Each character, repeated as often as it was in the message but at most twice.
-    fn for_each_piece(&self, mut f: impl FnMut(&[u8])) {
-        let mut p = 0;
-        while p < self.text.len() {
-            let len = utf8_len(self.text[p]).min(self.text.len() - p);
-            for _ in 0..self.meta[p].run.min(2) {
-                f(&self.text[p..p + len]);
-            }
-            p += len;
+/// The hash of a word with a repeated character: each character written as often as it was
+/// repeated, at most twice.
+fn hash_spelled(view: &View, word: WordSpan, seed: u32) -> i32 {
+    let (text, meta) = (
+        &view.text[word.start..word.end],
+        &view.meta[word.start..word.end],
+    );
+    if text.len() <= SHORT_WORD && text.is_ascii() {
+        // Spelled out into a buffer and hashed at once, with no branch per letter: cheaper
+        // than feeding the incremental hasher a piece at a time.
+        let mut buf = [0u8; 2 * SHORT_WORD + 1];
+        let mut len = 0;
+        for (&b, m) in text.iter().zip(meta) {
+            buf[len] = b;
+            buf[len + 1] = b;
+            len += 1 + usize::from(m.run >= 2);
         }
-    }
-
-    #[inline]
-    fn hash(&self, hasher: &FeatureHasher) -> i32 {
-        if self.single {
-            match self.chunk {
-                Some(chunk) if self.text.len() <= 8 => {
-                    hashing::murmurhash3_32_short(chunk, self.text.len(), hasher.seed())
-                }
-                _ => hashing::murmurhash3_32(self.text, hasher.seed()),
-            }
-        } else if self.text.len() <= SHORT_WORD && self.text.is_ascii() {
-            // Spelled out into a buffer and hashed at once, with no branch per letter:
-            // cheaper than feeding the incremental hasher a piece at a time.
-            let mut buf = [0u8; 2 * SHORT_WORD + 1];
-            let mut len = 0;
-            for (&b, m) in self.text.iter().zip(self.meta) {
-                buf[len] = b;
-                buf[len + 1] = b;
-                len += 1 + usize::from(m.run >= 2);
-            }
-            if len <= 8 {
-                let chunk = u64::from_le_bytes([
-                    buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
-                ]);
-                hashing::murmurhash3_32_short(chunk, len, hasher.seed())
-            } else {
-                hashing::murmurhash3_32(&buf[..len], hasher.seed())
-            }
+        if len <= 8 {
+            let chunk = u64::from_le_bytes([
+                buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
+            ]);
+            hashing::murmurhash3_32_short(chunk, len, seed)
         } else {
-            let mut h = hasher.start();
-            self.for_each_piece(|piece| h.write(piece));
-            h.finish()
+            hashing::murmurhash3_32(&buf[..len], seed)
+        }
+    } else {
+        let mut h = hashing::Murmur3::new(seed);
+        word.for_each_piece(view, |piece| h.write(piece));
+        h.finish()
+    }
+}
+
+/// The words of a view that records them ([`View::words`]).
+struct WordSpans<'a> {
+    words: std::slice::Iter<'a, u32>,
+    len: usize,
+}
+
+impl<'a> WordSpans<'a> {
+    fn new(view: &'a View) -> WordSpans<'a> {
+        WordSpans {
+            words: view.words.iter(),
+            len: view.text.len(),
         }
     }
 }
 
-impl std::fmt::Display for Word<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = Vec::with_capacity(2 * self.text.len());
-        self.for_each_piece(|piece| bytes.extend_from_slice(piece));
-        f.write_str(&String::from_utf8_lossy(&bytes))
-    }
-}
-
-/// The tokens of a view that records its words ([`View::words`]).
-struct Tokens<'a> {
-    view: &'a View,
-    next: usize,
-}
-
-impl<'a> Tokens<'a> {
-    fn new(view: &'a View) -> Tokens<'a> {
-        Tokens { view, next: 0 }
-    }
-}
-
-impl<'a> Iterator for Tokens<'a> {
-    type Item = Token<'a>;
+impl Iterator for WordSpans<'_> {
+    type Item = WordSpan;
 
     #[inline]
-    fn next(&mut self) -> Option<Token<'a>> {
-        let words = &self.view.words;
-        let &w = words.get(self.next)?;
-        self.next += 1;
-        let start = (w & !WORD_HAS_RUN) as usize;
+    fn next(&mut self) -> Option<WordSpan> {
+        let &w = self.words.next()?;
         // The next word starts after one space; the last one ends the text.
-        let end = words.get(self.next).map_or(self.view.text.len(), |&next| {
-            (next & !WORD_HAS_RUN) as usize - 1
-        });
-        let (text, meta) = (&self.view.text[start..end], &self.view.meta[start..end]);
-        debug_assert!(!text.is_empty() && !text.contains(&b' '));
-        // Only a word that starts with a digit can be all digits.
-        if text.first().is_some_and(u8::is_ascii_digit) && text.iter().all(u8::is_ascii_digit) {
-            let digits: usize = meta.iter().map(|m| usize::from(m.run.min(2))).sum();
-            return Some(Token::Digits(match digits {
-                0..=2 => 0,
-                3..=4 => 1,
-                _ => 2,
-            }));
-        }
-        let single = w & WORD_HAS_RUN == 0;
-        // The eight bytes from the word's start, when the view has them.
-        let chunk = self
-            .view
-            .text
-            .get(start..start + 8)
-            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
-        Some(Token::Word(Word {
-            text,
-            meta,
-            single,
-            chunk,
-        }))
+        let end = self
+            .words
+            .as_slice()
+            .first()
+            .map_or(self.len, |&next| (next & !WORD_HAS_RUN) as usize - 1);
+        let span = WordSpan {
+            start: (w & !WORD_HAS_RUN) as usize,
+            end,
+            runs: w & WORD_HAS_RUN != 0,
+        };
+        debug_assert!(span.start < span.end);
+        Some(span)
     }
 }
 
