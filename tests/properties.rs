@@ -204,22 +204,133 @@ fn oversized_messages_are_judged_on_a_prefix() {
     assert!(v.flagged() && v.as_verdict().oversized());
 }
 
-/// The same rules plus a regex whose matches start with no finite set of literals (it never
-/// matches these messages): with it, every message gets the plain view, so regex hits are
-/// found without the gate that spares most messages that view.
+/// The same rules with every regex `R` written `(?:R)|.*qqzzxxjj.*`: the same matches in
+/// text without `qqzzxxjj`, but no finite set of literals its matches start or end with, so
+/// every regex runs on every message. The oracle for the gate, which runs a regex only when
+/// the word view holds its literals.
 fn ungated_filter() -> &'static Filter {
     static FILTER: OnceLock<Filter> = OnceLock::new();
-    FILTER.get_or_init(|| build(&format!("{EXTRA_RULES}[spam]\nregex: /.*qqzzxxjj/\n")))
+    FILTER.get_or_init(|| {
+        let ungate = |text: &str| {
+            let lines: Vec<String> = text
+                .lines()
+                .map(|line| match line.split_once("regex: /") {
+                    Some((head, rest)) => {
+                        let end = rest.rfind('/').expect("a regex ends with a slash");
+                        let (pattern, tail) = (&rest[..end], &rest[end + 1..]);
+                        format!("{head}regex: /(?:{pattern})|.*qqzzxxjj.*/{tail}")
+                    }
+                    None => line.to_owned(),
+                })
+                .collect();
+            lines.join("\n")
+        };
+        let mut rules = RuleSet::new();
+        for (name, text) in chatguard::rules::DEFAULT_ENGLISH {
+            rules.add_file(name, &ungate(text)).unwrap();
+        }
+        rules.add_file("props.rules", &ungate(EXTRA_RULES)).unwrap();
+        let ungated = FilterBuilder::new().rules(rules).build().unwrap();
+        assert!(
+            ungated
+                .rules()
+                .iter()
+                .filter(|r| r.pattern().contains("qqzzxxjj"))
+                .count()
+                >= 3,
+            "every regex of the default and extra rules is ungated"
+        );
+        ungated
+    })
 }
 
-/// Threats in the shape of the default threat regex, spelled in ways the gate must see
-/// through: repeats, `v` for `u`, capitals, leet, separators.
+/// Threats and insults in the shapes of the default regexes, spelled in ways the gate must
+/// see through: repeats, `v` for `u`, capitals, leet, separators.
 fn threat_text() -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "i", "I", "ii", "ll", "'ll", "will", "wiiill", "wi11", "i'm", "im", "gonna", "gonnna",
-        "am", "going", "to", "kill", "kiill", "k1ll", "kilI", "murder", "stab", "shoot", "sh00t",
-        "rape", "you", "yoouu", "u", "uu", "v", "your", "family", "mom", "mum", "kids", "kys",
-        "kkyyss", "aabc", "noob", " ", "  ", ".", "!", "-", "é", "ℓ", "\u{200b}",
+        "i",
+        "I",
+        "ii",
+        "ll",
+        "'ll",
+        "will",
+        "wiiill",
+        "wi11",
+        "i'm",
+        "im",
+        "gonna",
+        "gonnna",
+        "am",
+        "going",
+        "to",
+        "kill",
+        "kiill",
+        "k1ll",
+        "kilI",
+        "murder",
+        "stab",
+        "shoot",
+        "sh00t",
+        "rape",
+        "you",
+        "yoouu",
+        "u",
+        "uu",
+        "v",
+        "your",
+        "family",
+        "mom",
+        "mum",
+        "kids",
+        "kys",
+        "kkyyss",
+        "aabc",
+        "noob",
+        " ",
+        "  ",
+        ".",
+        "!",
+        "-",
+        "é",
+        "ℓ",
+        "\u{200b}",
+        "you're",
+        "YOU",
+        "are",
+        "r",
+        "re",
+        "ur",
+        "ya",
+        "so",
+        "such",
+        "a",
+        "an",
+        "fat",
+        "trash",
+        "traash",
+        "tr4sh",
+        "garbage",
+        "useless",
+        "brain",
+        "dead",
+        "clown",
+        "cl0wn",
+        "joke",
+        "loser",
+        "stupid",
+        "suck",
+        "shut",
+        "up",
+        "uninstall",
+        "pls",
+        "go",
+        "back",
+        "country",
+        "nobody",
+        "likes",
+        "waste",
+        "of",
+        "space",
     ]);
     prop::collection::vec(pieces, 0..14).prop_map(|p| p.join(" "))
 }

@@ -682,7 +682,7 @@ def engine_scan(engine, rules_dir, lines):
         with open(inp, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         try:
-            res = subprocess.run([engine, "scan", "--json", "--rules", rules_dir, inp],
+            res = subprocess.run([engine, "scan", "--json", "--no-models", "--rules", rules_dir, inp],
                                  capture_output=True, text=True, check=True)
         except (OSError, subprocess.CalledProcessError) as e:
             sys.exit(f"engine {engine} failed: {e}\n{getattr(e, 'stderr', '')}"

@@ -31,10 +31,14 @@ struct PatternUse {
     runs: Box<[u8]>,
     wildcard: Wildcard,
     allow: bool,
-    /// Not a term: a literal some regex match starts with (see [`regex_literals`]); finding
-    /// it asks for the plain view.
-    gate: bool,
+    /// Not a term: a literal every match of a regex starts with, or one every match ends
+    /// with (see [`regex_literals`]): the regex's index and the side ([`START`] or [`END`]).
+    gate: Option<(u32, u8)>,
 }
+
+/// Gate sides of a regex: literals its matches start with, and literals they end with.
+const START: u8 = 1;
+const END: u8 = 2;
 
 #[derive(Clone, Debug)]
 struct Automaton {
@@ -48,9 +52,11 @@ pub(crate) struct Matcher {
     word: Option<Automaton>,
     canon: Option<Automaton>,
     regexes: Vec<(u32, meta::Regex)>,
-    /// Whether some regex has no finite set of literals its matches start with, so that the
-    /// plain view is built for every message; otherwise those literals are patterns of the
-    /// word automaton and the plain view is built when one is found.
+    /// For each regex, the sides ([`START`], [`END`]) whose literals the word view must hold
+    /// before it runs (see [`regex_literals`]); 0 for a regex with no finite set of literals
+    /// on either side, which runs on every message.
+    gates: Vec<u8>,
+    /// Whether some regex is ungated, so that the plain view is built for every message.
     ungated: bool,
     pub rules: Vec<Rule>,
     /// For each rule: the rules an `allow: … for=…` is limited to (empty: every rule).
@@ -87,7 +93,11 @@ pub(crate) struct MatchBuffers {
     pub severity: Severity,
     pub per_category: [Severity; 6],
     pub evasive: bool,
-    /// A literal some regex match starts with was found in the word view.
+    /// For each regex, the gate sides whose literals were found in the word view.
+    armed: Vec<u8>,
+    /// Some gate literal was found (so `armed` needs clearing).
+    armed_any: bool,
+    /// Some regex found every gate side it needs.
     plain_wanted: bool,
 }
 
@@ -107,6 +117,8 @@ impl MatchBuffers {
             severity: Severity::None,
             per_category: [Severity::None; 6],
             evasive: false,
+            armed: vec![0; matcher.regexes.len()],
+            armed_any: false,
             plain_wanted: false,
         }
     }
@@ -120,6 +132,10 @@ impl MatchBuffers {
         self.severity = Severity::None;
         self.per_category = [Severity::None; 6];
         self.evasive = false;
+        if self.armed_any {
+            self.armed.fill(0);
+            self.armed_any = false;
+        }
         self.plain_wanted = false;
     }
 }
@@ -213,7 +229,7 @@ impl Matcher {
                                 runs: runs.into(),
                                 wildcard: *wildcard,
                                 allow,
-                                gate: false,
+                                gate: None,
                             },
                         );
                     }
@@ -225,7 +241,7 @@ impl Matcher {
                                 runs: runs.into(),
                                 wildcard: *wildcard,
                                 allow,
-                                gate: false,
+                                gate: None,
                             },
                         );
                     }
@@ -310,28 +326,28 @@ impl Matcher {
         if !errors.is_empty() {
             return Err(Error::rules(errors));
         }
-        let mut ungated = false;
-        if !regexes.is_empty() {
-            match regex_literals(rules, &regexes) {
-                Some(literals) => {
-                    for literal in literals {
-                        let runs = vec![1; literal.len()].into();
-                        let gate = PatternUse {
-                            rule: u32::MAX,
-                            runs,
-                            wildcard: Wildcard::default(),
-                            allow: false,
-                            gate: true,
-                        };
-                        word.add(literal, gate);
-                    }
+        let mut gates = Vec::with_capacity(regexes.len());
+        for (k, &(rule, _)) in regexes.iter().enumerate() {
+            let mut sides = 0;
+            for (side, literals) in regex_literals(rules, rule) {
+                sides |= side;
+                for literal in literals {
+                    let gate = PatternUse {
+                        rule: u32::MAX,
+                        runs: vec![1; literal.len()].into(),
+                        wildcard: Wildcard::default(),
+                        allow: false,
+                        gate: Some((u32::try_from(k).unwrap_or(u32::MAX), side)),
+                    };
+                    word.add(literal, gate);
                 }
-                None => ungated = true,
             }
+            gates.push(sides);
         }
         Ok(Matcher {
             has_expiry: compiled.iter().any(|r| r.expires.is_some()),
-            ungated,
+            ungated: gates.contains(&0),
+            gates,
             word: word.build()?,
             canon: canon.build()?,
             regexes,
@@ -347,8 +363,8 @@ impl Matcher {
 
     /// Finds every hit of `fold`'s views of `input` into `out`, building the plain view
     /// first when a regex may match: when the word view holds a literal every match of some
-    /// regex starts with (most messages hold none), or for every message when some regex
-    /// has no finite set of such literals.
+    /// regex holds (see [`regex_literals`]; most messages hold none), or for every message
+    /// when some regex has no finite set of such literals.
     pub fn find(
         &self,
         fold: &mut FoldBuffers,
@@ -381,12 +397,16 @@ impl Matcher {
                 self.search(a, &fold.joined, View::Joined, &live, out);
             }
         }
-        if !self.regexes.is_empty() && (self.ungated || out.plain_wanted || fold.word.full) {
+        // A word view cut short may lack a gate literal of a match in the rest of the text.
+        let all = fold.word.full;
+        if !self.regexes.is_empty() && (self.ungated || out.plain_wanted || all) {
             fold.ensure_plain(input);
         }
         for (k, (rule, re)) in self.regexes.iter().enumerate() {
-            // Without the plain view no regex can match (see above).
-            if !fold.plain_built || !live(&self.rules[*rule as usize]) {
+            // A regex whose gate literals were not all found cannot match (see
+            // `regex_literals`).
+            let armed = all || out.armed[k] == self.gates[k];
+            if !fold.plain_built || !armed || !live(&self.rules[*rule as usize]) {
                 continue;
             }
             let text = &fold.plain.text;
@@ -439,8 +459,11 @@ impl Matcher {
             let Some(m) = state.get_match() else { break };
             let (s, e) = (m.start(), m.end());
             for u in &a.uses[m.pattern().as_usize()] {
-                if u.gate {
-                    out.plain_wanted = true;
+                if let Some((regex, side)) = u.gate {
+                    let regex = regex as usize;
+                    out.armed[regex] |= side;
+                    out.armed_any = true;
+                    out.plain_wanted |= out.armed[regex] == self.gates[regex];
                     continue;
                 }
                 let fits = if which == View::Joined {
@@ -675,41 +698,56 @@ impl PatternTable {
     }
 }
 
-/// The literals every match of each regex starts with (regex-syntax's prefix extraction),
-/// rewritten as the word view writes text (`v` as `u`, runs of a letter collapsed to one).
-/// A match in the plain view starts with one of its regex's literals, and the same text in
-/// the word view then holds that literal so rewritten, because the word view is the plain
-/// view with exactly these two changes. `None` when some regex has no finite set of
-/// non-empty literals.
-fn regex_literals(rules: &RuleSet, regexes: &[(u32, meta::Regex)]) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::Extractor;
-    let mut literals = Vec::new();
-    for &(rule, _) in regexes {
-        let EntryKind::Regex { pattern } = &rules.entries.get(rule as usize)?.1.kind else {
-            return None;
+/// The literals that gate a regex, on each side that has them: the finite set of literals
+/// every match of it starts with ([`START`]) and the set every match ends with ([`END`])
+/// (regex-syntax's prefix and suffix extraction), rewritten as the word view writes text (`v`
+/// as `u`, runs of a letter collapsed to one). A match in the plain view holds one literal of
+/// each set, and the same text in the word view then holds that literal so rewritten, because
+/// the word view is the plain view with exactly these two changes (a collapsed substring is a
+/// substring of the collapsed text). So a regex can match only a message whose word view
+/// holds a literal of every side returned: `/(?:i ll|i will) kill/` runs only where `i ll
+/// kill` or `i will kill` is, `/you(?: are)? (?:trash|clown)/` only where both `you` and
+/// `trash` or `clown` are. A side with no finite set (`/.*x/` has no start literals), or
+/// with an empty literal, is left out; a regex with neither side runs on every message.
+fn regex_literals(rules: &RuleSet, rule: u32) -> Vec<(u8, Vec<String>)> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Some(EntryKind::Regex { pattern }) = rules.entries.get(rule as usize).map(|(_, e)| &e.kind)
+    else {
+        return Vec::new();
+    };
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .nest_limit(64)
+        .build()
+        .parse(pattern)
+    else {
+        return Vec::new();
+    };
+    let mut sides = Vec::new();
+    for (side, kind) in [(START, ExtractKind::Prefix), (END, ExtractKind::Suffix)] {
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let Some(literals) = seq.literals() else {
+            continue;
         };
-        let hir = regex_syntax::ParserBuilder::new()
-            .nest_limit(64)
-            .build()
-            .parse(pattern)
-            .ok()?;
-        for literal in Extractor::new().extract(&hir).literals()? {
-            let text = std::str::from_utf8(literal.as_bytes()).ok()?;
-            let mut word = String::with_capacity(text.len());
-            let mut last = None;
-            for c in text.chars().map(crate::fold::word_letter) {
-                if last != Some(c) {
-                    word.push(c);
+        let words: Option<Vec<String>> = literals
+            .iter()
+            .map(|literal| {
+                let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+                let mut word = String::with_capacity(text.len());
+                let mut last = None;
+                for c in text.chars().map(crate::fold::word_letter) {
+                    if last != Some(c) {
+                        word.push(c);
+                    }
+                    last = Some(c);
                 }
-                last = Some(c);
-            }
-            if word.is_empty() {
-                return None;
-            }
-            literals.push(word);
+                (!word.is_empty()).then_some(word)
+            })
+            .collect();
+        if let Some(words) = words {
+            sides.push((side, words));
         }
     }
-    Some(literals)
+    sides
 }
 
 #[cfg(test)]
@@ -747,8 +785,28 @@ mod tests {
 
     #[test]
     fn a_regex_without_finite_literals_disables_the_gate() {
-        let m = matcher("[spam]\nregex: /.*qqzz/\n");
+        let m = matcher("[spam]\nregex: /.*qqzz.*/\n");
         assert!(m.ungated);
         assert!(built_plain(&m, "hello there"));
+    }
+
+    #[test]
+    fn a_regex_is_gated_by_its_start_and_its_end() {
+        let m = matcher(
+            "[insult]\nregex: /\\byou(?: are| re)? (?:trash|clown)\\b/\n[spam]\nregex: /.*qqzz/\n",
+        );
+        assert!(
+            !m.ungated,
+            "`/.*qqzz/` is gated by the literal its matches end with"
+        );
+        // Its start without its end, its end without its start: the regex cannot match.
+        assert!(!built_plain(&m, "you are welcome"));
+        assert!(!built_plain(&m, "this patch is trash"));
+        assert!(built_plain(&m, "yoouuu're trash"), "folded, `you re trash`");
+        assert!(
+            !built_plain(&m, "you're such trash"),
+            "`such` is not in the regex"
+        );
+        assert!(built_plain(&m, "xqqqzz"));
     }
 }
