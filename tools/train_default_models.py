@@ -19,7 +19,8 @@ Data and splits (seed ``SEED``):
   with both labels keeps its first label), then a stratified 80/20 train/test split; plus
   SYNTHETIC chat lines from the templates below (self-promotion spam: links, "follow me",
   "check out my channel", free game currency, account selling; and ordinary game-chat lines
-  that use the same words innocently), split 80/20 the same way. Synthetic lines are a
+  that use the same words innocently, share clips and guides by link, and talk in numbers),
+  split 80/20 the same way. Synthetic lines are a
   minority of the spam data. The SMS MCC is reported on the SMS test split alone.
 - toxicity: Davidson et al. (2017), class 0 (hate) and 1 (offensive) = toxic, 2 (neither) =
   not, stratified 80/20. Tweets are cleaned of Twitter artifacts that chat has not (HTML
@@ -116,6 +117,50 @@ HAM_TEMPLATES = [
 ]
 
 
+# Ordinary chat shares links (clips, VODs, guides, screenshots) and numbers (scores, ranks,
+# times, codes) all the time; without such lines the model learns that a link or a number is
+# spam. Links to the same platforms the spam templates promote (twitch, youtube, discord), so
+# that what separates the two is the promotion, not the host.
+LINK_HAM_TEMPLATES = [
+    "clip of that {play}: {link}", "check out this clip {link}", "lol look at this {link}",
+    "vod from last night {link}", "here's the build guide {link}", "patch notes are up {link}",
+    "the wiki says you need {n} {material} {link}", "screenshot of the bug {link}", "tier list {link}",
+    "watch this play {link}", "{link} this was insane", "anyone seen this? {link}",
+    "the route for the speedrun {link}", "map with all the chests {link}", "my setup {link}",
+    "reported it here {link}", "{link} the ending of this one lmao", "dev tracker post: {link}",
+    "the full match is here {link}", "this is the bug i meant {link}",
+]
+NUMBER_HAM_TEMPLATES = [
+    "{n} elo now", "hit {n} elo finally", "new pb {time} on this track", "{score} at half time",
+    "gg {score}", "{n} kills that round", "{n} dmg in one ult lol", "level {n} after {n2} hours",
+    "coords {x} {y} {x2}", "lobby code {code}", "ping is {n}ms on {region}", "{n} fps after the patch",
+    "rank {n} on the ladder", "{n} wins in a row", "need {n} more {material}", "{time} left on the timer",
+    "the boss has {n} hp at phase {n2}", "i got {n} {material} from the last raid",
+]
+SHARED_WORD_HAM_TEMPLATES = [
+    "my account got hacked, had to reset everything", "how do i link my {platform} account",
+    "log out of your account and back in, fixed it for me", "delete your save file if it keeps crashing",
+    "is it free to play now?", "free weekend for {game} starts tomorrow", "the giveaway winners were announced",
+    "i subscribed to the streamer after that raid", "follow the road north to the {material} mine",
+    "is the battle pass worth buying", "price of the rare knife dropped a lot", "join the discord for scrim times",
+    "visit the blacksmith to upgrade your {material}", "the shop resets in {n} minutes",
+]
+LINK_HOSTS = [
+    "https://clips.twitch.tv/{Word}{Word2}-{id}", "clips.twitch.tv/{Word}{Word2}{id}",
+    "https://www.twitch.tv/videos/{digits}", "https://youtu.be/{id}", "youtube.com/watch?v={id}",
+    "https://www.youtube.com/watch?v={id}", "https://medal.tv/clips/{digits}", "streamable.com/{id}",
+    "https://imgur.com/a/{id}", "i.imgur.com/{id}.png", "https://{game}.fandom.com/wiki/{Word}",
+    "reddit.com/r/{game}/comments/{id}", "https://www.reddit.com/r/{game}/comments/{id}/{word}",
+    "https://discord.com/channels/{digits}/{digits}", "steamcommunity.com/sharedfiles/filedetails/?id={digits}",
+    "https://www.speedrun.com/{game}", "tiermaker.com/list/{game}-{n}",
+]
+PLAYS = ["ace", "clutch", "1v4", "snipe", "triple kill", "comeback", "wipe", "pentakill", "no-scope", "fail"]
+MATERIALS = ["iron", "gold", "wood", "crystals", "scrap", "essence", "ore", "shards"]
+REGIONS = ["eu west", "na east", "asia", "oce", "brazil"]
+WORDS = ["Sleepy", "Brave", "Otter", "Tiny", "Fierce", "Lazy", "Crispy", "Jungle", "Boss", "Raid", "Guide",
+         "Shiny", "Angry", "Potato", "Dragon", "Frog"]
+
+
 def synthetic(rng: random.Random, n_spam: int, n_ham: int):
     """SYNTHETIC chat lines: (label, text) with label 1 for spam."""
 
@@ -123,11 +168,22 @@ def synthetic(rng: random.Random, n_spam: int, n_ham: int):
         h = rng.choice(HANDLES)
         url = rng.choice(HOSTS).format(h=h.lower(), c="".join(rng.choice("abcdefgh123") for _ in range(6)))
         cur = rng.choice(CURRENCY)
+        game = rng.choice(GAMES)
+        ident = "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
+                        for _ in range(rng.choice([6, 7, 11])))
+        link = rng.choice(LINK_HOSTS).format(
+            Word=rng.choice(WORDS), Word2=rng.choice(WORDS), word=rng.choice(WORDS).lower(), id=ident,
+            digits=str(rng.randrange(10**6, 10**10)), game=game, n=rng.randrange(1, 30))
         text = template.format(
-            platform=rng.choice(PLATFORMS), handle=rng.choice(["", "@"]) + h, url=url, game=rng.choice(GAMES),
+            platform=rng.choice(PLATFORMS), handle=rng.choice(["", "@"]) + h, url=url, game=game,
             currency=cur, currency_u=cur.upper(), amount=rng.choice(["100", "500", "1000", "10k", "5,000", "2500"]),
             price=rng.choice(["$5", "$10", "5 dollars", "€3"]), items=rng.choice(ITEMS),
-            n=rng.choice([7, 30, 50, 99, 120, 250]), h=h)
+            n=rng.choice([7, 30, 50, 99, 120, 250, rng.randrange(2, 3000)]), h=h, link=link,
+            play=rng.choice(PLAYS), material=rng.choice(MATERIALS), region=rng.choice(REGIONS),
+            n2=rng.randrange(2, 60), x=rng.randrange(-3000, 3000), x2=rng.randrange(-3000, 3000),
+            y=rng.randrange(0, 320), code=ident.upper()[:6],
+            time=rng.choice(["1:32.456", "4:05", "12:48.3", "0:58", "2m 13s", "3:21.07"]),
+            score=rng.choice(["2-1", "3-0", "13-11", "1-1", "0-2", "16-14", "4-3"]))
         text += rng.choice(EMOJI)
         r = rng.random()
         if r < 0.15:
@@ -138,8 +194,9 @@ def synthetic(rng: random.Random, n_spam: int, n_ham: int):
             text += rng.choice(["!!", "!!!", " !!", " :)", " pls", " <3"])
         return text
 
+    ham = HAM_TEMPLATES + LINK_HAM_TEMPLATES + NUMBER_HAM_TEMPLATES + SHARED_WORD_HAM_TEMPLATES
     out, seen = [], set()
-    for label, templates, n in ((1, SPAM_TEMPLATES, n_spam), (0, HAM_TEMPLATES, n_ham)):
+    for label, templates, n in ((1, SPAM_TEMPLATES, n_spam), (0, ham, n_ham)):
         tries = 0
         count = 0
         while count < n and tries < n * 50:
@@ -368,7 +425,7 @@ def main(argv=None):
     if args.only in (None, "spam"):
         sms = read_sms()
         sms_train, sms_test = split(sms, SEED)
-        chat = synthetic(rng, 360, 360)
+        chat = synthetic(rng, 360, 720)
         chat_train, chat_test = split(chat, SEED)
         print(f"spam: SMS {len(sms)} unique ({sum(r[0] for r in sms)} spam), synthetic chat {len(chat)} "
               f"({sum(r[0] for r in chat)} spam)", flush=True)

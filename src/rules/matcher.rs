@@ -757,11 +757,22 @@ mod tests {
     fn matcher(rules: &str) -> Matcher {
         let mut set = RuleSet::default_english().unwrap();
         set.add_file("extra.rules", rules).unwrap();
+        compile(&set)
+    }
+
+    /// A matcher of `rules` alone, without the default rules.
+    fn matcher_alone(rules: &str) -> Matcher {
+        let mut set = RuleSet::new();
+        set.add_file("alone.rules", rules).unwrap();
+        compile(&set)
+    }
+
+    fn compile(set: &RuleSet) -> Matcher {
         let limits = CompileLimits {
             max_rules: 100_000,
             max_regex_size: 10 << 20,
         };
-        Matcher::compile(&set, limits).unwrap()
+        Matcher::compile(set, limits).unwrap()
     }
 
     /// Whether checking `text` built the plain view.
@@ -792,7 +803,7 @@ mod tests {
 
     #[test]
     fn a_regex_is_gated_by_its_start_and_its_end() {
-        let m = matcher(
+        let m = matcher_alone(
             "[insult]\nregex: /\\byou(?: are| re)? (?:trash|clown)\\b/\n[spam]\nregex: /.*qqzz/\n",
         );
         assert!(
