@@ -21,6 +21,18 @@ fn column(path: &str, col: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `text` of the rows of a labelled TSV whose `label` is `label`.
+fn labelled(path: &str, label: &str) -> Vec<String> {
+    let texts = column(path, "text");
+    let labels = column(path, "label");
+    texts
+        .into_iter()
+        .zip(labels)
+        .filter(|(_, l)| l == label)
+        .map(|(t, _)| t)
+        .collect()
+}
+
 fn lines(path: &str) -> Vec<String> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
     std::fs::read_to_string(&p)
@@ -60,6 +72,16 @@ fn main() {
             "innocent Scunthorpe chat (4,000 lines)",
             false,
             column("fixtures/eval/innocent_scunthorpe.tsv", "text"),
+        ),
+        (
+            "game chat, toxic (dev set, 328 lines)",
+            true,
+            labelled("fixtures/eval/game_chat/dev.tsv", "toxic"),
+        ),
+        (
+            "game chat, innocent (dev set, 398 lines)",
+            false,
+            labelled("fixtures/eval/game_chat/dev.tsv", "innocent"),
         ),
         (
             "held-out dictionary words (274,136)",
