@@ -5,7 +5,7 @@ mod common;
 
 use common::corpus;
 
-use chatguard::{FilterBuilder, Message, MessageKind, RuleSet};
+use chatguard::{Filter, FilterBuilder, Message, MessageKind, RuleSet};
 
 #[global_allocator]
 static GLOBAL: common::counting_alloc::Counting = common::counting_alloc::Counting;
@@ -82,7 +82,7 @@ fn check_with_allocates_nothing_after_warm_up() {
 #[test]
 fn check_tracked_with_the_whisper_model_allocates_nothing_after_warm_up() {
     use chatguard::tracker::{SenderTracker, TrackerConfig};
-    use chatguard::{Filter, SenderContext};
+    use chatguard::SenderContext;
 
     let messages = corpus::varied(6_000);
     let filter = Filter::default_english_with_models().unwrap();
@@ -129,4 +129,35 @@ fn check_tracked_with_the_whisper_model_allocates_nothing_after_warm_up() {
         whisper_flagged > 100 && whisper_flagged < scored,
         "{whisper_flagged} of {scored} flagged by the whisper model"
     );
+}
+
+/// Every regex of the default rules run on text with letters of other scripts beside its
+/// words: a DFA that stopped at a non-ASCII byte next to a Unicode word boundary fell back
+/// to an engine whose cache grows, so threats written next to CJK text allocated (9 times on
+/// a fresh scratch, once on every later one). Regexes now compile to DFAs alone, with ASCII
+/// word boundaries.
+#[test]
+fn regexes_next_to_other_scripts_allocate_nothing() {
+    let filter = Filter::default_english().unwrap();
+    let lines = [
+        "i will kill you 你好",
+        "你好 i will kill you",
+        "日本 im gonna stab u 日本",
+        "you are such a useless 垃圾 trash",
+        "ur a clown 😂 Привет",
+        "شكرا you absolute waste of space",
+        "i will kill 你 you",
+        "u r so bad ดี",
+    ];
+    let mut fresh = filter.scratch();
+    let _ = filter.check_with(&mut fresh, &Message::new("warm up"));
+    let before = allocations();
+    let mut flagged = 0;
+    for _ in 0..3 {
+        for line in lines {
+            flagged += usize::from(filter.check_with(&mut fresh, &Message::new(line)).flagged());
+        }
+    }
+    assert_none_since(before, 3 * lines.len());
+    assert!(flagged >= 3 * 6, "the regexes ran: {flagged} flagged");
 }

@@ -230,7 +230,14 @@ fn ungated_filter() -> &'static Filter {
             rules.add_file(name, &ungate(text)).unwrap();
         }
         rules.add_file("props.rules", &ungate(EXTRA_RULES)).unwrap();
-        let ungated = FilterBuilder::new().rules(rules).build().unwrap();
+        // `.*qqzzxxjj.*` makes a regex's DFA larger than the default limit allows.
+        let mut config = chatguard::Config::default();
+        config.max_regex_size = 64 << 20;
+        let ungated = FilterBuilder::new()
+            .config(config)
+            .rules(rules)
+            .build()
+            .unwrap();
         assert!(
             ungated
                 .rules()

@@ -234,3 +234,48 @@ fn lint_warns_about_whisper_thresholds_on_chat_policy_lines() {
         "{w}"
     );
 }
+
+/// A term with alternatives is every term it stands for, under one rule, each folded like
+/// any term; other words and partial phrases stay clean.
+#[test]
+fn alternatives_stand_for_every_choice() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_file(
+            "alt.rules",
+            "[insult severity=mild]\n\"{nobody|no one} likes {you|u}\"\n{you|u} {really |}suck\nallow: {suck it up|suck it}\n",
+        )
+        .unwrap();
+    let filter = FilterBuilder::new().rules(rules).build().unwrap();
+    assert_eq!(filter.rules().len(), 3);
+    for flagged in [
+        "nobody likes you",
+        "lol no one likes u",
+        "NO ONE LIKES YOU",
+        "u suck",
+        "you really suck at this",
+        "youuu suuuck",
+    ] {
+        let v = filter.check(&Message::new(flagged));
+        assert_eq!(v.action(), Action::Review, "{flagged:?}");
+        let rule = filter.rule(v.hits()[0].rule);
+        assert!(
+            rule.pattern().contains('{'),
+            "the rule as written: {}",
+            rule.pattern()
+        );
+    }
+    for clean in [
+        "nobody likes mondays",
+        "you really sucked me in",
+        "likes you",
+        "you rock",
+        "really suck",
+    ] {
+        assert_eq!(
+            filter.check(&Message::new(clean)).action(),
+            Action::Allow,
+            "{clean:?}"
+        );
+    }
+}

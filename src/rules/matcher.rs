@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use aho_corasick::automaton::OverlappingState;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
-use regex_automata::meta;
+use regex_automata::dfa::{dense, regex::Regex as DfaRegex};
 
-use super::parse::{Date, EntryKind, Scope, Wildcard};
+use super::masked::{MaskIndex, UseKey, MASK};
+use super::parse::{expand_alternatives, Date, EntryKind, Scope, Wildcard};
 use super::{Rule, RuleKind, RuleSet};
 use crate::error::{Error, RuleError};
 use crate::fold::{FoldBuffers, Meta, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START};
@@ -44,6 +45,9 @@ const END: u8 = 2;
 struct Automaton {
     ac: AhoCorasick,
     uses: Vec<Vec<PatternUse>>,
+    /// The single-word patterns again, for masked words (built for the canonical automaton
+    /// only, which searches the leet view that holds them; empty for the word automaton).
+    masked: MaskIndex,
 }
 
 /// Everything compiled from a rule set. Immutable; shared by all threads.
@@ -51,7 +55,7 @@ struct Automaton {
 pub(crate) struct Matcher {
     word: Option<Automaton>,
     canon: Option<Automaton>,
-    regexes: Vec<(u32, meta::Regex)>,
+    regexes: Vec<(u32, RuleRegex)>,
     /// For each regex, the sides ([`START`], [`END`]) whose literals the word view must hold
     /// before it runs (see [`regex_literals`]); 0 for a regex with no finite set of literals
     /// on either side, which runs on every message.
@@ -86,7 +90,6 @@ pub(crate) struct MatchBuffers {
     raw: Vec<RawHit>,
     permits: Vec<Permit>,
     pub hits: Vec<Hit>,
-    regex_caches: Vec<meta::Cache>,
     /// Hits found but not stored (the hit list was full).
     pub dropped: u32,
     pub categories: Categories,
@@ -107,11 +110,6 @@ impl MatchBuffers {
             raw: Vec::with_capacity(max_hits * 8),
             permits: Vec::with_capacity(max_hits * 8),
             hits: Vec::with_capacity(max_hits),
-            regex_caches: matcher
-                .regexes
-                .iter()
-                .map(|(_, r)| r.create_cache())
-                .collect(),
             dropped: 0,
             categories: Categories::NONE,
             severity: Severity::None,
@@ -213,37 +211,45 @@ impl Matcher {
                         EntryKind::Allow { .. } => (true, Box::default()),
                         _ => (false, Box::default()),
                     };
-                    let forms = term_forms(&mut fold, term);
-                    if forms.word.is_none() && forms.canon.is_none() {
+                    // A term with alternatives (`{you|u} suck`) is every term it stands for,
+                    // all under this rule; the parser checked the braces.
+                    let alternatives =
+                        expand_alternatives(term).unwrap_or_else(|_| vec![term.clone()]);
+                    let mut matchable = false;
+                    for alternative in &alternatives {
+                        let forms = term_forms(&mut fold, alternative);
+                        matchable |= forms.word.is_some() || forms.canon.is_some();
+                        if let Some((text, runs)) = forms.word {
+                            word.add(
+                                text,
+                                PatternUse {
+                                    rule: id,
+                                    runs: runs.into(),
+                                    wildcard: *wildcard,
+                                    allow,
+                                    gate: None,
+                                },
+                            );
+                        }
+                        if let Some((text, runs)) = forms.canon {
+                            canon.add(
+                                text,
+                                PatternUse {
+                                    rule: id,
+                                    runs: runs.into(),
+                                    wildcard: *wildcard,
+                                    allow,
+                                    gate: None,
+                                },
+                            );
+                        }
+                    }
+                    if !matchable {
                         errors.push(error(
                             format!("the term `{}` can never match: it folds to no letters or digits", e.written),
                             Some("punctuation, emoji and marks are separators after folding; a term needs a letter or digit"),
                         ));
                         continue;
-                    }
-                    if let Some((text, runs)) = forms.word {
-                        word.add(
-                            text,
-                            PatternUse {
-                                rule: id,
-                                runs: runs.into(),
-                                wildcard: *wildcard,
-                                allow,
-                                gate: None,
-                            },
-                        );
-                    }
-                    if let Some((text, runs)) = forms.canon {
-                        canon.add(
-                            text,
-                            PatternUse {
-                                rule: id,
-                                runs: runs.into(),
-                                wildcard: *wildcard,
-                                allow,
-                                gate: None,
-                            },
-                        );
                     }
                     for_rules_of.push(for_rules);
                     if allow {
@@ -264,47 +270,12 @@ impl Matcher {
                     continue;
                 }
                 EntryKind::Regex { pattern } => {
-                    let built = meta::Regex::builder()
-                        .configure(
-                            // Only engines whose search state is fixed when the regex is
-                            // built, so that checking never allocates: a full DFA when it fits
-                            // the size limit (no cache at all), else the PikeVM (a cache sized
-                            // by the regex, not the text). The lazy DFA and the backtracker
-                            // grow their caches on new inputs.
-                            meta::Config::new()
-                                .nfa_size_limit(Some(limits.max_regex_size))
-                                .onepass_size_limit(Some(limits.max_regex_size))
-                                .dfa(true)
-                                .dfa_size_limit(Some(limits.max_regex_size))
-                                .dfa_state_limit(None)
-                                .hybrid(false)
-                                .backtrack(false),
-                        )
-                        .syntax(regex_automata::util::syntax::Config::new().nest_limit(64))
-                        .build(pattern);
-                    match built {
+                    match compile_regex(pattern, limits.max_regex_size) {
                         Ok(re) => {
                             regexes.push((id, re));
                             for_rules_of.push(Box::default());
                         }
-                        Err(err) => {
-                            let message = match err.size_limit() {
-                                Some(limit) => format!("regex is too large: it exceeds the size limit of {limit} bytes (Config::max_regex_size)"),
-                                None => match err.syntax_error() {
-                                    Some(regex_syntax::Error::Parse(p)) => {
-                                        format!("invalid regex: {} (at character {} of the pattern)", p.kind(), p.span().start.column)
-                                    }
-                                    Some(regex_syntax::Error::Translate(t)) => {
-                                        format!("invalid regex: {} (at character {} of the pattern)", t.kind(), t.span().start.column)
-                                    }
-                                    _ => format!("invalid regex: {err}"),
-                                },
-                            };
-                            let hint = if err.size_limit().is_some() {
-                                "large counted repetitions (`{1000}`) and nested repetitions grow the compiled regex; simplify it"
-                            } else {
-                                "chatguard uses the Rust regex crate's syntax: no look-around or backreferences"
-                            };
+                        Err((message, hint)) => {
                             errors.push(error(message.replace('\n', " "), Some(hint)));
                             continue;
                         }
@@ -349,7 +320,7 @@ impl Matcher {
             ungated: gates.contains(&0),
             gates,
             word: word.build()?,
-            canon: canon.build()?,
+            canon: canon.build_with_masks()?,
             regexes,
             rules: compiled,
             for_rules: for_rules_of,
@@ -392,6 +363,9 @@ impl Matcher {
         if let Some(a) = &self.canon {
             if !fold.leet.text.is_empty() {
                 self.search(a, &fold.leet, View::Leet, &live, out);
+                if !a.masked.is_empty() && memchr::memchr(MASK, &fold.leet.text).is_some() {
+                    self.search_masked(a, &fold.leet, &live, out);
+                }
             }
             if !fold.joined.text.is_empty() {
                 self.search(a, &fold.joined, View::Joined, &live, out);
@@ -411,7 +385,8 @@ impl Matcher {
             }
             let text = &fold.plain.text;
             let mut input = regex_automata::Input::new(text);
-            while let Some(m) = re.search_with(&mut out.regex_caches[k], &input) {
+            // No search can fail: the DFAs have no quit bytes (see `compile_regex`).
+            while let Ok(Some(m)) = re.try_search(&input) {
                 if m.start() < m.end() {
                     let span = fold.plain.span(m.start(), m.end());
                     push_raw(
@@ -477,30 +452,76 @@ impl Matcher {
                 if which == View::Leet && !view.meta[s..e].iter().any(|m| m.flags & STRONG != 0) {
                     continue;
                 }
-                let rule = &self.rules[u.rule as usize];
-                if !live(rule) {
-                    continue;
-                }
-                let span = word_span(view, which, s, e, u.wildcard);
-                if u.allow {
-                    if out.permits.len() < out.permits.capacity() {
-                        out.permits.push(Permit { span, rule: u.rule });
-                    }
-                } else {
-                    let disguised = which != View::Word
-                        || view.meta[s..e].iter().any(|m| m.flags & DISGUISE != 0);
-                    push_raw(
-                        out,
-                        RawHit {
-                            rule: u.rule,
-                            span,
-                            view: which,
-                            disguised,
-                        },
-                        &self.rules,
-                    );
-                }
+                self.record(u, view, which, (s, e), live, out);
             }
+        }
+    }
+
+    /// The terms the masked words of the leet view (`f*ck`, `c**t`) stand for, found through
+    /// the canonical automaton's [`MaskIndex`] (see [`masked`](super::masked)); each word is
+    /// one whose bytes hold a [`MASK`].
+    fn search_masked(
+        &self,
+        a: &Automaton,
+        view: &FoldView,
+        live: &dyn Fn(&Rule) -> bool,
+        out: &mut MatchBuffers,
+    ) {
+        let (text, meta) = (&view.text, &view.meta);
+        let mut at = 0;
+        while let Some(p) = memchr::memchr(MASK, &text[at..]) {
+            let (mut s, mut e) = (at + p, at + p + 1);
+            while s > 0 && meta[s].flags & TOKEN_START == 0 {
+                s -= 1;
+            }
+            while e < text.len() && meta[e - 1].flags & TOKEN_END == 0 {
+                e += 1;
+            }
+            a.masked.find(&text[s..e], &meta[s..e], |m| {
+                let u = &a.uses[m.key.pattern as usize][m.key.use_index as usize];
+                let fits =
+                    (u.wildcard.leading || m.start == 0) && (u.wildcard.trailing || m.end == e - s);
+                if fits {
+                    self.record(u, view, View::Leet, (s + m.start, s + m.end), live, out);
+                }
+            });
+            at = e;
+        }
+    }
+
+    /// Records a pattern use found at view bytes `found`: a permit, or a hit of a live rule.
+    fn record(
+        &self,
+        u: &PatternUse,
+        view: &FoldView,
+        which: View,
+        found: (usize, usize),
+        live: &dyn Fn(&Rule) -> bool,
+        out: &mut MatchBuffers,
+    ) {
+        let (s, e) = found;
+        let rule = &self.rules[u.rule as usize];
+        if !live(rule) {
+            return;
+        }
+        let span = word_span(view, which, s, e, u.wildcard);
+        if u.allow {
+            if out.permits.len() < out.permits.capacity() {
+                out.permits.push(Permit { span, rule: u.rule });
+            }
+        } else {
+            let disguised =
+                which != View::Word || view.meta[s..e].iter().any(|m| m.flags & DISGUISE != 0);
+            push_raw(
+                out,
+                RawHit {
+                    rule: u.rule,
+                    span,
+                    view: which,
+                    disguised,
+                },
+                &self.rules,
+            );
         }
     }
 
@@ -677,6 +698,23 @@ impl PatternTable {
         self.uses[id].push(u);
     }
 
+    /// [`build`](Self::build), with the [`MaskIndex`] of its single-word patterns.
+    fn build_with_masks(self) -> Result<Option<Automaton>, Error> {
+        let mut masked = MaskIndex::default();
+        for (pattern, (text, uses)) in self.patterns.iter().zip(&self.uses).enumerate() {
+            for (use_index, u) in uses.iter().enumerate() {
+                if u.gate.is_none() {
+                    let key = UseKey {
+                        pattern: u32::try_from(pattern).unwrap_or(u32::MAX),
+                        use_index: u32::try_from(use_index).unwrap_or(u32::MAX),
+                    };
+                    masked.add(key, text, &u.runs);
+                }
+            }
+        }
+        Ok(self.build()?.map(|a| Automaton { masked, ..a }))
+    }
+
     fn build(self) -> Result<Option<Automaton>, Error> {
         if self.patterns.is_empty() {
             return Ok(None);
@@ -694,7 +732,121 @@ impl PatternTable {
         Ok(Some(Automaton {
             ac,
             uses: self.uses,
+            masked: MaskIndex::default(),
         }))
+    }
+}
+
+/// A rule regex: a forward DFA and a reverse one (to find where a match starts).
+type RuleRegex = DfaRegex<dense::DFA<Vec<u32>>>;
+
+/// Compiles a rule regex to dense DFAs and nothing else, so that searching needs no cache and
+/// never allocates: `Err` (a message and a hint) when the pattern is invalid or a DFA would
+/// take more than `max_size` bytes, rather than a slower engine with a growing cache.
+///
+/// Word boundaries (`\b`, `\B`, `\<`, `\>`) are ASCII ones: the folded text is ASCII letters
+/// and digits but for the letters of other scripts, and a DFA stops at a non-ASCII byte next
+/// to a Unicode word boundary, where a search would have to fall back to a slower engine.
+fn compile_regex(pattern: &str, max_size: usize) -> Result<RuleRegex, (String, &'static str)> {
+    use regex_automata::nfa::thompson;
+    use regex_automata::{dfa::StartKind, MatchKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .nest_limit(64)
+        .build()
+        .parse(pattern)
+        .map_err(|err| {
+            let message = match &err {
+                regex_syntax::Error::Parse(p) => format!(
+                    "invalid regex: {} (at character {} of the pattern)",
+                    p.kind(),
+                    p.span().start.column
+                ),
+                regex_syntax::Error::Translate(t) => format!(
+                    "invalid regex: {} (at character {} of the pattern)",
+                    t.kind(),
+                    t.span().start.column
+                ),
+                _ => format!("invalid regex: {err}"),
+            };
+            let hint =
+                "chatguard uses the Rust regex crate's syntax: no look-around or backreferences";
+            (message, hint)
+        })?;
+    let hir = ascii_word_boundaries(&hir);
+    let too_large = |what: &str| {
+        (
+            format!("regex is too large: its {what} exceeds the size limit of {max_size} bytes (Config::max_regex_size)"),
+            "large counted repetitions (`{1000}`), nested repetitions and long alternations grow the compiled regex; simplify it, or split it into several rules",
+        )
+    };
+    let nfa = |reverse: bool| {
+        thompson::Compiler::new()
+            .configure(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(max_size))
+                    .which_captures(thompson::WhichCaptures::None)
+                    .reverse(reverse),
+            )
+            .build_from_hir(&hir)
+            .map_err(|_| too_large("automaton"))
+    };
+    let dfa = |nfa: &thompson::NFA, config: dense::Config| {
+        dense::Builder::new()
+            .configure(
+                config
+                    .dfa_size_limit(Some(max_size))
+                    .determinize_size_limit(Some(max_size)),
+            )
+            .build_from_nfa(nfa)
+            .map_err(|err| {
+                if err.is_size_limit_exceeded() {
+                    too_large("DFA")
+                } else {
+                    (
+                        format!("regex cannot be compiled: {err}"),
+                        "simplify the pattern",
+                    )
+                }
+            })
+    };
+    let forward = dfa(&nfa(false)?, dense::Config::new())?;
+    let reverse = dfa(
+        &nfa(true)?,
+        dense::Config::new()
+            .prefilter(None)
+            .specialize_start_states(false)
+            .start_kind(StartKind::Anchored)
+            .match_kind(MatchKind::All),
+    )?;
+    Ok(DfaRegex::builder().build_from_dfas(forward, reverse))
+}
+
+/// `hir` with every Unicode word boundary made an ASCII one (see [`compile_regex`]).
+fn ascii_word_boundaries(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
+    match hir.kind() {
+        HirKind::Look(look) => Hir::look(match look {
+            Look::WordUnicode => Look::WordAscii,
+            Look::WordUnicodeNegate => Look::WordAsciiNegate,
+            Look::WordStartUnicode => Look::WordStartAscii,
+            Look::WordEndUnicode => Look::WordEndAscii,
+            Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
+            Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
+            other => *other,
+        }),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            sub: Box::new(ascii_word_boundaries(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(Capture {
+            sub: Box::new(ascii_word_boundaries(&c.sub)),
+            ..c.clone()
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(ascii_word_boundaries).collect()),
+        HirKind::Alternation(subs) => {
+            Hir::alternation(subs.iter().map(ascii_word_boundaries).collect())
+        }
+        _ => hir.clone(),
     }
 }
 

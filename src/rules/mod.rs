@@ -4,6 +4,7 @@
 //! The file format is documented in `rules/README.md`.
 
 mod lint;
+mod masked;
 mod matcher;
 mod parse;
 

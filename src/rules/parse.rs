@@ -689,6 +689,13 @@ impl LineParser<'_> {
         let Some((term, wildcard)) = self.parse_wildcards(&written, term_column) else {
             return;
         };
+        if let Err(e) = expand_alternatives(&term) {
+            let col = term_column
+                + u32::from(wildcard.leading)
+                + u32::try_from(term[..e.at].chars().count()).unwrap_or(0);
+            self.error_with_hint(col, e.message, e.hint.map(str::to_owned));
+            return;
+        }
         if !allow && attrs.categories.is_empty() {
             if defaults.broken {
                 // The broken section header above was reported; the rule is still checked
@@ -834,6 +841,104 @@ impl LineParser<'_> {
 }
 
 /// `did you mean …?` for a misspelled name: the closest candidate within two edits.
+/// The most terms one term with alternatives may stand for.
+pub(crate) const MAX_ALTERNATIVES: usize = 4096;
+
+/// A problem with the alternatives of a term: where (a byte offset into the term) and what.
+#[derive(Debug)]
+pub(crate) struct AlternativesError {
+    pub at: usize,
+    pub message: String,
+    pub hint: Option<&'static str>,
+}
+
+/// The terms a term with alternatives stands for, in order: every choice of one alternative
+/// from each `{a|b|c}` group (an alternative may hold several words or none), so that
+/// `{you|u} {really |}suck` is `you really suck`, `you suck`, `u really suck`, `u suck`. A
+/// term without braces stands for itself. Braces and bars are separators once folded, so they
+/// mean nothing else in a term; a `|` outside braces is leetspeak as before (`b|tch`).
+///
+/// # Errors
+///
+/// An unclosed or unopened brace, a group inside a group, a group with one alternative or
+/// none, or more than [`MAX_ALTERNATIVES`] terms.
+pub(crate) fn expand_alternatives(term: &str) -> Result<Vec<String>, AlternativesError> {
+    let mut parts: Vec<Vec<&str>> = Vec::new();
+    let mut rest = term;
+    let mut offset = 0;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err(AlternativesError {
+                at: offset + open,
+                message: "a `}` closes no `{` group".to_owned(),
+                hint: Some("alternatives are written `{one|other}`"),
+            });
+        }
+        parts.push(vec![&rest[..open]]);
+        let inner = &rest[open + 1..];
+        let Some(close) = inner
+            .find(['{', '}'])
+            .filter(|&c| inner.as_bytes()[c] == b'}')
+        else {
+            let nested = inner.find('{');
+            return Err(AlternativesError {
+                at: nested.map_or(offset + open, |n| offset + open + 1 + n),
+                message: if nested.is_some() {
+                    "a `{` group inside another group".to_owned()
+                } else {
+                    "a `{` group is not closed with `}`".to_owned()
+                },
+                hint: Some("alternatives are written `{one|other}`, one group level only"),
+            });
+        };
+        let choices: Vec<&str> = inner[..close].split('|').collect();
+        if choices.len() < 2 {
+            return Err(AlternativesError {
+                at: offset + open,
+                message: format!(
+                    "the group `{{{}}}` has one alternative; expected two or more separated by `|`",
+                    &inner[..close]
+                ),
+                hint: Some("an optional word is written `{word|}`"),
+            });
+        }
+        parts.push(choices);
+        offset += open + 1 + close + 1;
+        rest = &inner[close + 1..];
+    }
+    parts.push(vec![rest]);
+    let count = parts
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.len()))
+        .unwrap_or(usize::MAX);
+    if count > MAX_ALTERNATIVES {
+        return Err(AlternativesError {
+            at: 0,
+            message: format!(
+                "the term stands for {} terms, more than the {MAX_ALTERNATIVES} allowed",
+                if count == usize::MAX {
+                    "too many".to_owned()
+                } else {
+                    count.to_string()
+                }
+            ),
+            hint: Some("split it into several rules, or use a regex"),
+        });
+    }
+    let mut terms = vec![String::new()];
+    for choices in parts {
+        terms = terms
+            .iter()
+            .flat_map(|t| choices.iter().map(move |c| format!("{t}{c}")))
+            .collect();
+    }
+    // Words stay one space apart whatever was chosen (`{really |}suck`).
+    Ok(terms
+        .into_iter()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect())
+}
+
 fn did_you_mean(given: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
@@ -944,6 +1049,32 @@ mod tests {
             ]
         );
         assert_eq!(did_you_mean("xyz", &["mild"]), None);
+    }
+
+    #[test]
+    fn alternatives_expand_to_every_choice() {
+        let terms = |t: &str| expand_alternatives(t).unwrap();
+        assert_eq!(terms("plain term"), ["plain term"]);
+        assert_eq!(
+            terms("{you|u} {really |}suck"),
+            ["you really suck", "you suck", "u really suck", "u suck"]
+        );
+        assert_eq!(terms("{nobody|no one} likes {you|u}").len(), 4);
+        assert_eq!(
+            terms("b|tch"),
+            ["b|tch"],
+            "a bar outside braces is leetspeak"
+        );
+        assert_eq!(terms("x{a|b}y"), ["xay", "xby"]);
+        let error = |t: &str| expand_alternatives(t).unwrap_err().message;
+        assert!(error("{you|u").contains("not closed"));
+        assert!(error("you}").contains("closes no"));
+        assert!(error("{a|{b|c}}").contains("inside another group"));
+        assert!(error("{alone} word").contains("one alternative"));
+        let many = "{a|b|c|d}".repeat(7);
+        assert!(error(&many).contains("16384 terms"));
+        let huge = "{a|b}".repeat(70);
+        assert!(error(&huge).contains("too many"));
     }
 
     #[test]
