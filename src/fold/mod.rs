@@ -33,6 +33,11 @@ mod table {
 
 use crate::verdict::Span;
 
+#[cfg(test)]
+mod equivalence;
+#[cfg(test)]
+mod reference;
+
 /// Unit classes.
 pub(crate) const ALPHA: u8 = 0;
 pub(crate) const DIGIT: u8 = 1;
