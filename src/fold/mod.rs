@@ -81,6 +81,37 @@ const fn ascii_class(b: u8) -> u8 {
     }
 }
 
+/// [`ascii_class`] as a table (bytes past ASCII are never looked up): one load instead of a
+/// chain of compares for every byte of a message.
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [SEP; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            t[b] = ascii_class(b as u8);
+        }
+        b += 1;
+    }
+    t
+};
+
+/// [`word_letter`] of each ASCII letter and digit lower-cased, 0 for the other bytes.
+static ASCII_WORD_LETTER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        if ascii_class(b as u8) <= DIGIT {
+            t[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t[b'v' as usize] = b'u';
+    t[b'V' as usize] = b'u';
+    t
+};
+
 /// The canonical letter of a unit in the leet and joined views, and whether getting there
 /// undid a substitution (as opposed to merging two real letters, `l`→`i`).
 #[inline]
@@ -406,6 +437,18 @@ pub struct FoldStats {
     pub mixed_script_words: u32,
 }
 
+/// What [`FoldBuffers`] holds of the units of the last input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Units {
+    /// None: the fast path folded it (or nothing was folded yet).
+    None,
+    /// None yet: the input is ASCII, whose units are one a byte, and the general path left
+    /// them to [`FoldBuffers::ensure_units`], as most messages need none.
+    Pending,
+    /// All of them: the general path folded it.
+    Built,
+}
+
 /// The reusable buffers folding writes into. Sized once; never grows.
 #[derive(Clone, Debug)]
 pub(crate) struct FoldBuffers {
@@ -422,8 +465,11 @@ pub(crate) struct FoldBuffers {
     pub truncated: bool,
     /// Whether the plain view was built for the last input.
     pub plain_built: bool,
-    /// Whether the last input went through the general path (so its units are kept).
-    general: bool,
+    /// What `units` holds of the last input.
+    units_state: Units,
+    /// How many more bytes than units the letters of `units` take in UTF-8: with
+    /// `units.len()`, a bound on the length of the word and plain views.
+    wide: usize,
 }
 
 impl FoldBuffers {
@@ -443,7 +489,8 @@ impl FoldBuffers {
             stats: FoldStats::default(),
             truncated: false,
             plain_built: false,
-            general: false,
+            units_state: Units::None,
+            wide: 0,
         }
     }
 
@@ -458,7 +505,7 @@ impl FoldBuffers {
         self.stats = FoldStats::default();
         self.truncated = false;
         self.plain_built = false;
-        self.general = false;
+        self.units_state = Units::None;
         self.plain.clear();
         self.leet.clear();
         self.joined.clear();
@@ -493,21 +540,24 @@ impl FoldBuffers {
         if self.plain_built {
             return;
         }
-        if !self.general {
+        if self.units_state == Units::None {
             // The fast path kept no units: fold again by the general path.
             self.reset();
             self.fold_general(input);
         }
+        self.ensure_units(input);
         self.plain.clear();
-        for u in &self.units {
-            if u.class == ALPHA || u.class == DIGIT {
-                let flags = if u.flags != 0 { DISGUISE } else { 0 };
-                self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
-            } else {
-                self.plain.push_sep(u.start, u.end);
+        if lay_out::<false>(&mut self.plain, &self.units, self.wide).is_none() {
+            for u in &self.units {
+                if u.class == ALPHA || u.class == DIGIT {
+                    let flags = if u.flags != 0 { DISGUISE } else { 0 };
+                    self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
+                } else {
+                    self.plain.push_sep(u.start, u.end);
+                }
             }
+            self.plain.finish();
         }
-        self.plain.finish();
         self.plain_built = true;
         self.truncated |= self.plain.full;
     }
@@ -515,25 +565,16 @@ impl FoldBuffers {
     /// The general path: every character decoded into units, then the views the matcher
     /// always searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
     fn fold_general(&mut self, input: &[u8]) {
-        self.general = true;
-        self.decode(input);
-        self.build_word_view();
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
-        let mut leet = false;
-        let mut singles = 0u32;
-        let mut run = 0u32;
-        for u in &self.units {
-            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
-            if matches!(u.class, ALPHA | DIGIT | SYM) {
-                run += 1;
-            } else {
-                singles += u32::from(run == 1);
-                run = 0;
-            }
-        }
-        singles += u32::from(run == 1);
+        let (leet, singles) = if input.is_ascii() && self.ascii_room(input) < self.word.cap {
+            self.fold_ascii(input)
+        } else {
+            self.decode(input);
+            self.build_word_view()
+        };
         if leet || singles >= 3 {
+            self.ensure_units(input);
             self.tokenize();
         }
         if leet {
@@ -630,8 +671,43 @@ impl FoldBuffers {
         true
     }
 
+    /// How much of an ASCII input fits in the units: the general loop of
+    /// [`decode`](Self::decode) stops once fewer than 8 units are left, but lets its last
+    /// run of ASCII take one unit past that.
+    fn ascii_room(&self, input: &[u8]) -> usize {
+        input.len().min(self.unit_cap - 7)
+    }
+
+    /// The general path for ASCII input: the word view straight from the bytes, the units
+    /// left for [`ensure_units`](Self::ensure_units). Returns what
+    /// [`build_word_view`](Self::build_word_view) returns.
+    fn fold_ascii(&mut self, input: &[u8]) -> (bool, u32) {
+        let bytes = &input[..self.ascii_room(input)];
+        self.units.clear();
+        self.units_state = Units::Pending;
+        self.wide = 0;
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.stats.chars = bytes.len() as u32;
+        }
+        self.truncated |= bytes.len() < input.len();
+        self.word.clear();
+        lay_out_ascii(&mut self.word, bytes)
+    }
+
+    /// Builds the units of the last input if [`fold_ascii`](Self::fold_ascii) left them.
+    fn ensure_units(&mut self, input: &[u8]) {
+        if self.units_state == Units::Pending {
+            self.units_state = Units::Built;
+            let bytes = &input[..self.ascii_room(input)];
+            self.push_ascii(bytes, 0, false);
+        }
+    }
+
     fn decode(&mut self, input: &[u8]) {
         self.units.clear();
+        self.units_state = Units::Built;
+        self.wide = 0;
         let mut offset = 0usize;
         let mut dropped = false;
         for chunk in input.utf8_chunks() {
@@ -654,24 +730,8 @@ impl FoldBuffers {
                     let run = run
                         .min(self.unit_cap.saturating_sub(self.units.len() + 8))
                         .max(1);
-                    let prev = if i > 0 { bytes[i - 1] } else { 0 };
-                    self.units
-                        .extend(bytes[i..i + run].iter().enumerate().map(|(k, &c)| {
-                            let before = if k > 0 { bytes[i + k - 1] } else { prev };
-                            let flags = if c == b'I' && before.is_ascii_lowercase() {
-                                U_CAPITAL_I
-                            } else {
-                                0
-                            };
-                            let at = start + k as u32;
-                            Unit {
-                                ch: char::from(c.to_ascii_lowercase()),
-                                start: at,
-                                end: at + 1,
-                                class: ascii_class(c),
-                                flags,
-                            }
-                        }));
+                    let prev_lower = i > 0 && bytes[i - 1].is_ascii_lowercase();
+                    self.push_ascii(&bytes[i..i + run], start, prev_lower);
                     self.stats.chars += run as u32;
                     i += run;
                     continue;
@@ -726,6 +786,29 @@ impl FoldBuffers {
         }
     }
 
+    /// Pushes a unit for each of `bytes`, ASCII starting at byte `start` of the input, after
+    /// an ASCII lower-case letter if `prev_lower`.
+    fn push_ascii(&mut self, bytes: &[u8], start: u32, prev_lower: bool) {
+        let first = self.units.len();
+        self.units.extend(bytes.iter().enumerate().map(|(k, &b)| {
+            #[allow(clippy::cast_possible_truncation)]
+            let at = start + k as u32;
+            Unit {
+                ch: char::from(b.to_ascii_lowercase()),
+                start: at,
+                end: at + 1,
+                class: ASCII_CLASS[usize::from(b)],
+                flags: 0,
+            }
+        }));
+        // Rare, so looked for apart.
+        for k in memchr::memchr_iter(b'I', bytes) {
+            if (k > 0 && bytes[k - 1].is_ascii_lowercase()) || (k == 0 && prev_lower) {
+                self.units[first + k].flags = U_CAPITAL_I;
+            }
+        }
+    }
+
     /// A dropped character belongs to the unit right before it (a mark to its base letter),
     /// so that hits and censoring cover it.
     fn absorb(&mut self, start: u32, end: u32) {
@@ -743,6 +826,7 @@ impl FoldBuffers {
         let e = entry(c);
         match e >> 29 {
             table::KIND_LETTER => {
+                self.wide += c.len_utf8() - 1;
                 self.units.push(Unit {
                     ch: c,
                     start,
@@ -786,6 +870,7 @@ impl FoldBuffers {
                     let class = if d.is_ascii() {
                         ascii_class(d as u8)
                     } else if entry(d) >> 29 == table::KIND_LETTER {
+                        self.wide += d.len_utf8() - 1;
                         ALPHA
                     } else {
                         SEP
@@ -808,14 +893,12 @@ impl FoldBuffers {
     /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
     fn tokenize(&mut self) {
         self.tokens.clear();
-        let units = &self.units;
-        let n = units.len();
+        let units = &self.units[..];
         let mut i = 0;
         let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
         let mut last_sep: Option<char> = None;
-        while i < n {
-            let u = units[i];
-            if u.class == SEP || u.class == APOS {
+        while let Some(u) = units.get(i) {
+            if u.class >= SEP {
                 if last_sep != Some(u.ch) {
                     gap += 1;
                     sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
@@ -826,8 +909,17 @@ impl FoldBuffers {
                 i += 1;
                 continue;
             }
+            // The run of letters, digits and symbols, and how many of its units the leet view
+            // could undo.
             let mut j = i;
-            while j < n && matches!(units[j].class, ALPHA | DIGIT | SYM) {
+            let mut leety = 0u32;
+            while let Some(v) = units.get(j) {
+                if v.class > SYM {
+                    break;
+                }
+                leety += u32::from(
+                    matches!(v.class, DIGIT | SYM) || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0,
+                );
                 j += 1;
             }
             let (mut first, mut end) = (i, j);
@@ -841,9 +933,6 @@ impl FoldBuffers {
             let lead = (first - i) as u32;
             let trail = (j - end) as u32;
             if first < end {
-                let leetish = units[first..end].iter().any(|u| {
-                    matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                });
                 self.tokens.push(Token {
                     first: first as u32,
                     end: end as u32,
@@ -855,7 +944,8 @@ impl FoldBuffers {
                     } else {
                         sig
                     },
-                    leetish,
+                    // The trimmed symbols are all leetspeak symbols.
+                    leetish: leety > lead + trail,
                 });
                 sig = if trail > 0 { units[j - 1].ch as u32 } else { 0 };
                 gap = u32::from(trail > 0);
@@ -876,9 +966,29 @@ impl FoldBuffers {
         }
     }
 
-    fn build_word_view(&mut self) {
+    /// Builds the word view from the units, and returns whether a unit could be leetspeak
+    /// (a digit, a symbol, a confusable or a capital I after a lower-case letter) and how
+    /// many tokens (runs of letters, digits and symbols) are one unit long.
+    fn build_word_view(&mut self) -> (bool, u32) {
         self.word.clear();
+        match lay_out::<true>(&mut self.word, &self.units, self.wide) {
+            Some(scan) => scan,
+            None => self.build_word_view_near_full(),
+        }
+    }
+
+    /// [`build_word_view`](Self::build_word_view) for units that might not fit: every push
+    /// checks for room.
+    fn build_word_view_near_full(&mut self) -> (bool, u32) {
+        let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
         for u in &self.units {
+            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+            if matches!(u.class, ALPHA | DIGIT | SYM) {
+                token += 1;
+            } else {
+                singles += u32::from(token == 1);
+                token = 0;
+            }
             if u.class == ALPHA || u.class == DIGIT {
                 let flags = if u.flags != 0 { DISGUISE } else { 0 };
                 self.word
@@ -887,7 +997,9 @@ impl FoldBuffers {
                 self.word.push_sep(u.start, u.end);
             }
         }
+        singles += u32::from(token == 1);
         self.word.finish();
+        (leet, singles)
     }
 
     fn build_leet_view(&mut self) {
@@ -986,6 +1098,274 @@ impl FoldBuffers {
             i = if separator_changed { j - 1 } else { j };
         }
         self.joined.finish();
+    }
+}
+
+/// Lays `units` out in `view` (just cleared) as the word view (`WORD`: `v` written `u`,
+/// runs collapsed, word starts kept) or as the plain view; for the word view, returns what
+/// [`FoldBuffers::build_word_view`] returns. Returns `None`, having written nothing, when
+/// the view might fill: then each push must check for room, as `View::push_char` does.
+fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Option<(bool, u32)> {
+    // The view takes at most a byte for each unit and `wide` more for its wider letters.
+    let bound = units.len() + wide;
+    if bound + 1 > view.cap {
+        return None;
+    }
+    let View {
+        text,
+        meta,
+        words,
+        max_run,
+        last,
+        last_len,
+        ..
+    } = view;
+    // Room for every byte up front, so that each write is a store into a slice rather than
+    // a `push`, whose length and capacity the compiler reloads after every store.
+    text.resize(bound, 0);
+    grow_zeroed(meta, bound);
+    let (t, m) = (&mut text[..], &mut meta[..]);
+    let mut n = 0;
+    let (mut prev, mut prev_len, mut longest) = (None, 0usize, 1u8);
+    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    for u in units {
+        if u.class <= DIGIT {
+            if WORD {
+                leet |= u.class == DIGIT || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+                token += 1;
+            }
+            let c = if WORD { word_letter(u.ch) } else { u.ch };
+            let flags = if u.flags != 0 { DISGUISE } else { 0 };
+            if WORD && prev == Some(c) {
+                for x in &mut m[n - prev_len..n] {
+                    x.run = x.run.saturating_add(1);
+                    x.end = u.end;
+                    x.flags |= flags;
+                }
+                longest = longest.max(m[n - 1].run);
+                if let Some(w) = words.last_mut() {
+                    *w |= WORD_HAS_RUN;
+                }
+                continue;
+            }
+            let first = if prev.is_none() {
+                if WORD && words.len() < words.capacity() {
+                    #[allow(clippy::cast_possible_truncation)]
+                    words.push(n as u32);
+                }
+                TOKEN_START
+            } else {
+                0
+            };
+            prev = Some(c);
+            let rest = Meta {
+                start: u.start,
+                end: u.end,
+                run: 1,
+                flags,
+            };
+            if c.is_ascii() {
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    t[n] = c as u8;
+                }
+                prev_len = 1;
+            } else {
+                prev_len = c.encode_utf8(&mut t[n..]).len();
+                m[n + 1..n + prev_len].fill(rest);
+            }
+            m[n] = Meta {
+                flags: flags | first,
+                ..rest
+            };
+            n += prev_len;
+        } else {
+            if WORD {
+                if u.class == SYM {
+                    leet = true;
+                    token += 1;
+                } else {
+                    singles += u32::from(token == 1);
+                    token = 0;
+                }
+            }
+            if prev.is_some() {
+                m[n - 1].flags |= TOKEN_END;
+                t[n] = b' ';
+                m[n] = Meta {
+                    start: u.start,
+                    end: u.end,
+                    run: 1,
+                    flags: 0,
+                };
+                n += 1;
+                prev = None;
+            }
+        }
+    }
+    singles += u32::from(token == 1);
+    text.truncate(n);
+    meta.truncate(n);
+    (*last, *last_len, *max_run) = (prev, prev_len, longest);
+    view.finish();
+    Some((leet, singles))
+}
+
+/// [`lay_out`] for the units of ASCII `bytes` (one a byte), straight from the bytes, a word
+/// at a time: a space (the span of the first separator after the previous word) before
+/// every word but the first, `TOKEN_START` on a word's first byte and `TOKEN_END` on its
+/// last. The caller checks that the view cannot fill.
+fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
+    let len = bytes.len();
+    // An ASCII byte writes at most one byte of the view: room for all of them up front.
+    view.text.resize(len, 0);
+    grow_zeroed(&mut view.meta, len);
+    let (text, meta) = (&mut view.text[..len], &mut view.meta[..len]);
+    let words = &mut view.words;
+    let mut out = 0;
+    let (mut singles, mut token) = (0u32, 0u32);
+    // Where the separator after the last word started, if a word was written.
+    let mut gap = None;
+    let mut at = 0;
+    while at < len {
+        let c = ASCII_WORD_LETTER[usize::from(bytes[at])];
+        if c == 0 {
+            if ASCII_CLASS[usize::from(bytes[at])] == SYM {
+                token += 1;
+            } else {
+                singles += u32::from(token == 1);
+                token = 0;
+            }
+            at += 1;
+            continue;
+        }
+        if let Some(sep) = gap {
+            text[out] = b' ';
+            meta[out] = ascii_meta(sep, 0);
+            out += 1;
+        }
+        if words.len() < words.capacity() {
+            #[allow(clippy::cast_possible_truncation)]
+            words.push(out as u32);
+        }
+        let start = at;
+        let run;
+        (at, out, run) = ascii_word(bytes, at, text, meta, out);
+        if run > 1 {
+            view.max_run = view.max_run.max(run);
+            // The word's own start when it was kept, else the last one kept.
+            if let Some(w) = words.last_mut() {
+                *w |= WORD_HAS_RUN;
+            }
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            token += (at - start) as u32;
+        }
+        gap = Some(at);
+    }
+    singles += u32::from(token == 1);
+    // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
+    // looked for apart, its byte of the view found by its span.
+    let mut leet = false;
+    for k in memchr::memchr_iter(b'I', bytes) {
+        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            let byte = meta[..out].partition_point(|m| m.end as usize <= k);
+            meta[byte].flags |= DISGUISE;
+            leet = true;
+        }
+    }
+    view.text.truncate(out);
+    view.meta.truncate(out);
+    view.last = (gap == Some(len)).then(|| char::from(view.text[out - 1]));
+    view.last_len = 1;
+    (leet || ascii_leet(bytes), singles)
+}
+
+/// The meta of ASCII byte `at`, not collapsed.
+#[inline]
+fn ascii_meta(at: usize, flags: u8) -> Meta {
+    #[allow(clippy::cast_possible_truncation)]
+    let at = at as u32;
+    Meta {
+        start: at,
+        end: at + 1,
+        run: 1,
+        flags,
+    }
+}
+
+/// Writes the word of ASCII letters and digits starting at `bytes[at]` into the view at
+/// `out`, repeats collapsed; returns where the word ends, where the view does, and the
+/// longest run collapsed (1 when none was).
+#[inline]
+fn ascii_word(
+    bytes: &[u8],
+    mut at: usize,
+    text: &mut [u8],
+    meta: &mut [Meta],
+    mut out: usize,
+) -> (usize, usize, u8) {
+    let mut prev = ASCII_WORD_LETTER[usize::from(bytes[at])];
+    text[out] = prev;
+    meta[out] = ascii_meta(at, TOKEN_START);
+    out += 1;
+    at += 1;
+    let mut longest = 1u8;
+    while let Some(&b) = bytes.get(at) {
+        let c = ASCII_WORD_LETTER[usize::from(b)];
+        if c == 0 {
+            break;
+        }
+        if c == prev {
+            let last = &mut meta[out - 1];
+            last.run = last.run.saturating_add(1);
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                last.end = at as u32 + 1;
+            }
+            longest = longest.max(last.run);
+        } else {
+            text[out] = c;
+            meta[out] = ascii_meta(at, 0);
+            out += 1;
+            prev = c;
+        }
+        at += 1;
+    }
+    meta[out - 1].flags |= TOKEN_END;
+    (at, out, longest)
+}
+
+/// Whether ASCII `bytes` hold a digit or a leet symbol. Without early exits or tables, so
+/// that it compiles to vector compares.
+fn ascii_leet(bytes: &[u8]) -> bool {
+    let leet = |b: u8| {
+        u8::from(b.wrapping_sub(b'0') < 10)
+            | u8::from(b == b'@')
+            | u8::from(b == b'$')
+            | u8::from(b == b'!')
+            | u8::from(b == b'|')
+            | u8::from(b == b'+')
+            | u8::from(b == b'(')
+    };
+    bytes.iter().fold(0, |a, &b| a | leet(b)) != 0
+}
+
+/// Zeroed metas to copy from: `Vec::resize` writes a `Meta` at a time, a copy from here is
+/// a `memcpy`.
+static ZERO_METAS: [Meta; 256] = [Meta {
+    start: 0,
+    end: 0,
+    run: 0,
+    flags: 0,
+}; 256];
+
+/// Makes `meta` (empty) `len` long, its contents to be overwritten.
+fn grow_zeroed(meta: &mut Vec<Meta>, len: usize) {
+    while meta.len() < len {
+        let k = (len - meta.len()).min(ZERO_METAS.len());
+        meta.extend_from_slice(&ZERO_METAS[..k]);
     }
 }
 
@@ -1217,7 +1597,7 @@ mod tests {
         } else {
             b.fold_views(input.as_bytes(), false);
         }
-        let fast = b.units.is_empty() && !input.is_empty();
+        let fast = b.units_state == super::Units::None && !input.is_empty();
         (view(&b.word), fast)
     }
 

@@ -138,7 +138,7 @@ pub(crate) struct View {
     collapse: bool,
     last: Option<char>,
     last_len: usize,
-    cap: usize,
+    pub(super) cap: usize,
     pub full: bool,
     /// The longest run of one character collapsed into a byte (1 when none was).
     pub max_run: u8,
