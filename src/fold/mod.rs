@@ -1223,7 +1223,7 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     let (text, meta) = (&mut view.text[..len], &mut view.meta[..len]);
     let words = &mut view.words;
     let mut out = 0;
-    let (mut singles, mut token) = (0u32, 0u32);
+    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
     // Where the separator after the last word started, if a word was written.
     let mut gap = None;
     let mut at = 0;
@@ -1231,6 +1231,7 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
         let c = ASCII_WORD_LETTER[usize::from(bytes[at])];
         if c == 0 {
             if ASCII_CLASS[usize::from(bytes[at])] == SYM {
+                leet = true;
                 token += 1;
             } else {
                 singles += u32::from(token == 1);
@@ -1249,8 +1250,9 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
             words.push(out as u32);
         }
         let start = at;
-        let run;
-        (at, out, run) = ascii_word(bytes, at, text, meta, out);
+        let (run, digit);
+        (at, out, run, digit) = ascii_word(bytes, at, text, meta, out);
+        leet |= digit;
         if run > 1 {
             view.max_run = view.max_run.max(run);
             // The word's own start when it was kept, else the last one kept.
@@ -1267,7 +1269,6 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     singles += u32::from(token == 1);
     // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
     // looked for apart, its byte of the view found by its span.
-    let mut leet = false;
     for k in memchr::memchr_iter(b'I', bytes) {
         if k > 0 && bytes[k - 1].is_ascii_lowercase() {
             let byte = meta[..out].partition_point(|m| m.end as usize <= k);
@@ -1279,7 +1280,7 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     view.meta.truncate(out);
     view.last = (gap == Some(len)).then(|| char::from(view.text[out - 1]));
     view.last_len = 1;
-    (leet || ascii_leet(bytes), singles)
+    (leet, singles)
 }
 
 /// The meta of ASCII byte `at`, not collapsed.
@@ -1296,8 +1297,8 @@ fn ascii_meta(at: usize, flags: u8) -> Meta {
 }
 
 /// Writes the word of ASCII letters and digits starting at `bytes[at]` into the view at
-/// `out`, repeats collapsed; returns where the word ends, where the view does, and the
-/// longest run collapsed (1 when none was).
+/// `out`, repeats collapsed; returns where the word ends, where the view does, the longest
+/// run collapsed (1 when none was) and whether the word holds a digit.
 #[inline]
 fn ascii_word(
     bytes: &[u8],
@@ -1305,8 +1306,10 @@ fn ascii_word(
     text: &mut [u8],
     meta: &mut [Meta],
     mut out: usize,
-) -> (usize, usize, u8) {
+) -> (usize, usize, u8, bool) {
     let mut prev = ASCII_WORD_LETTER[usize::from(bytes[at])];
+    // Digits sort before letters.
+    let mut digit = prev <= b'9';
     text[out] = prev;
     meta[out] = ascii_meta(at, TOKEN_START);
     out += 1;
@@ -1316,6 +1319,9 @@ fn ascii_word(
         let c = ASCII_WORD_LETTER[usize::from(b)];
         if c == 0 {
             break;
+        }
+        if c <= b'9' {
+            digit = true;
         }
         if c == prev {
             let last = &mut meta[out - 1];
@@ -1334,22 +1340,7 @@ fn ascii_word(
         at += 1;
     }
     meta[out - 1].flags |= TOKEN_END;
-    (at, out, longest)
-}
-
-/// Whether ASCII `bytes` hold a digit or a leet symbol. Without early exits or tables, so
-/// that it compiles to vector compares.
-fn ascii_leet(bytes: &[u8]) -> bool {
-    let leet = |b: u8| {
-        u8::from(b.wrapping_sub(b'0') < 10)
-            | u8::from(b == b'@')
-            | u8::from(b == b'$')
-            | u8::from(b == b'!')
-            | u8::from(b == b'|')
-            | u8::from(b == b'+')
-            | u8::from(b == b'(')
-    };
-    bytes.iter().fold(0, |a, &b| a | leet(b)) != 0
+    (at, out, longest, digit)
 }
 
 /// Zeroed metas to copy from: `Vec::resize` writes a `Meta` at a time, a copy from here is
