@@ -574,14 +574,16 @@ impl FoldBuffers {
             self.build_word_view()
         };
         if leet || singles >= 3 {
-            self.ensure_units(input);
-            self.tokenize();
-        }
-        if leet {
-            self.build_leet_view();
-        }
-        if singles >= 3 {
-            self.build_joined_view();
+            if self.units_state == Units::Pending {
+                // Read the units of ASCII input from its bytes rather than build them.
+                let units = AsciiUnits(&input[..self.ascii_room(input)]);
+                self.undo_leet_and_join(&units, leet, singles >= 3);
+            } else {
+                // Taken out (no allocation) so that the views can be written while it is read.
+                let units = std::mem::take(&mut self.units);
+                self.undo_leet_and_join(&units[..], leet, singles >= 3);
+                self.units = units;
+            }
         }
         self.truncated |= self.plain.full || self.word.full || self.leet.full || self.joined.full;
     }
@@ -891,13 +893,26 @@ impl FoldBuffers {
     /// Splits the units into tokens of letters, digits and leet symbols, trimming the
     /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
     /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
-    fn tokenize(&mut self) {
+    /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
+    /// if `join`. (They never read `self.units`, which `units` may be.)
+    fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
+        self.tokenize(units);
+        if leet {
+            self.build_leet_view(units);
+        }
+        if join {
+            self.build_joined_view(units);
+        }
+    }
+
+    fn tokenize<S: UnitSource + ?Sized>(&mut self, units: &S) {
         self.tokens.clear();
-        let units = &self.units[..];
+        let count = units.count();
         let mut i = 0;
         let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
         let mut last_sep: Option<char> = None;
-        while let Some(u) = units.get(i) {
+        while i < count {
+            let u = units.unit(i);
             if u.class >= SEP {
                 if last_sep != Some(u.ch) {
                     gap += 1;
@@ -913,7 +928,8 @@ impl FoldBuffers {
             // could undo.
             let mut j = i;
             let mut leety = 0u32;
-            while let Some(v) = units.get(j) {
+            while j < count {
+                let v = units.unit(j);
                 if v.class > SYM {
                     break;
                 }
@@ -923,10 +939,10 @@ impl FoldBuffers {
                 j += 1;
             }
             let (mut first, mut end) = (i, j);
-            while first < end && units[first].class == SYM && punctuates(units[first].ch) {
+            while first < end && punctuating(units.unit(first)) {
                 first += 1;
             }
-            while end > first && units[end - 1].class == SYM && punctuates(units[end - 1].ch) {
+            while end > first && punctuating(units.unit(end - 1)) {
                 end -= 1;
             }
             // Trimmed symbols count as separators.
@@ -940,27 +956,23 @@ impl FoldBuffers {
                     gap_units: gap_units + lead,
                     apostrophe,
                     sig: if lead > 0 {
-                        sig.wrapping_mul(31).wrapping_add(units[i].ch as u32)
+                        sig.wrapping_mul(31).wrapping_add(u.ch as u32)
                     } else {
                         sig
                     },
                     // The trimmed symbols are all leetspeak symbols.
                     leetish: leety > lead + trail,
                 });
-                sig = if trail > 0 { units[j - 1].ch as u32 } else { 0 };
+                last_sep = (trail > 0).then(|| units.unit(j - 1).ch);
+                sig = last_sep.map_or(0, |c| c as u32);
                 gap = u32::from(trail > 0);
                 gap_units = trail;
                 apostrophe = false;
-                last_sep = if trail > 0 {
-                    Some(units[j - 1].ch)
-                } else {
-                    None
-                };
             } else {
                 gap += 1;
                 gap_units += (j - i) as u32;
-                sig = sig.wrapping_mul(31).wrapping_add(units[i].ch as u32);
-                last_sep = Some(units[j - 1].ch);
+                sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
+                last_sep = Some(units.unit(j - 1).ch);
             }
             i = j;
         }
@@ -1002,21 +1014,23 @@ impl FoldBuffers {
         (leet, singles)
     }
 
-    fn build_leet_view(&mut self) {
+    fn build_leet_view<S: UnitSource + ?Sized>(&mut self, all: &S) {
         self.leet.clear();
         for t in &self.tokens {
-            let units = &self.units[t.first as usize..t.end as usize];
+            let units = (t.first as usize..t.end as usize).map(|i| all.unit(i));
+            // Tokens are never empty.
+            let first = all.unit(t.first as usize);
             if !t.leetish {
-                if let Some(u) = units.first() {
-                    self.leet.push_sep(u.start, u.end);
-                }
+                self.leet.push_sep(first.start, first.end);
                 continue;
             }
             let mut alpha = false;
             let mut strong = false;
             let mut confusable = false;
             let mut latin = false;
-            for u in units {
+            let mut money = false;
+            for u in units.clone() {
+                money |= matches!(u.ch, '@' | '$');
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
                     || (u.class != ALPHA && canonical(u.ch).1);
@@ -1026,11 +1040,9 @@ impl FoldBuffers {
             if confusable && latin {
                 self.stats.mixed_script_words += 1;
             }
-            let qualifies = alpha || units.iter().any(|u| matches!(u.ch, '@' | '$'));
+            let qualifies = alpha || money;
             if !(qualifies && strong) {
-                if let Some(u) = units.first() {
-                    self.leet.push_sep(u.start, u.end);
-                }
+                self.leet.push_sep(first.start, first.end);
                 continue;
             }
             for u in units {
@@ -1046,14 +1058,13 @@ impl FoldBuffers {
                 }
                 self.leet.push_char::<false>(c, u.start, u.end, flags);
             }
-            if let Some(u) = units.last() {
-                self.leet.push_sep(u.end, u.end);
-            }
+            let last = all.unit(t.end as usize - 1);
+            self.leet.push_sep(last.end, last.end);
         }
         self.leet.finish();
     }
 
-    fn build_joined_view(&mut self) {
+    fn build_joined_view<S: UnitSource + ?Sized>(&mut self, units: &S) {
         self.joined.clear();
         let tokens = &self.tokens;
         let mut i = 0;
@@ -1075,11 +1086,11 @@ impl FoldBuffers {
             let run = &tokens[i..j];
             let letters = run
                 .iter()
-                .filter(|t| self.units[t.first as usize].class == ALPHA)
+                .filter(|t| units.unit(t.first as usize).class == ALPHA)
                 .count();
             if run.len() >= 3 && letters >= 2 {
                 for (k, t) in run.iter().enumerate() {
-                    let u = self.units[t.first as usize];
+                    let u = units.unit(t.first as usize);
                     let (c, _) = canonical(u.ch);
                     self.joined
                         .push_char::<false>(c, u.start, u.end, STRONG | DISGUISE);
@@ -1088,7 +1099,7 @@ impl FoldBuffers {
                     }
                 }
                 self.stats.joined_letters += run.len() as u32;
-                let last = self.units[run[run.len() - 1].first as usize];
+                let last = units.unit(run[run.len() - 1].first as usize);
                 self.joined.push_sep(last.end, last.end);
             }
             // Where the separator changed, the last letter may start the next run: in
@@ -1378,6 +1389,59 @@ pub(crate) fn word_letter(c: char) -> char {
     } else {
         c
     }
+}
+
+/// Where tokens and the leet and joined views read units from: the units decoded, or the
+/// bytes of ASCII input, whose units (one a byte) most messages never need written out.
+trait UnitSource {
+    fn count(&self) -> usize;
+    fn unit(&self, i: usize) -> Unit;
+}
+
+impl UnitSource for [Unit] {
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn unit(&self, i: usize) -> Unit {
+        self[i]
+    }
+}
+
+/// The units of ASCII bytes, as [`FoldBuffers::push_ascii`] writes them.
+struct AsciiUnits<'a>(&'a [u8]);
+
+impl UnitSource for AsciiUnits<'_> {
+    #[inline]
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn unit(&self, i: usize) -> Unit {
+        let b = self.0[i];
+        #[allow(clippy::cast_possible_truncation)]
+        let at = i as u32;
+        Unit {
+            ch: char::from(b.to_ascii_lowercase()),
+            start: at,
+            end: at + 1,
+            class: ASCII_CLASS[usize::from(b)],
+            flags: if b == b'I' && i > 0 && self.0[i - 1].is_ascii_lowercase() {
+                U_CAPITAL_I
+            } else {
+                0
+            },
+        }
+    }
+}
+
+/// Whether a unit is a leet symbol that punctuates a sentence at the edge of a word.
+#[inline]
+fn punctuating(u: Unit) -> bool {
+    u.class == SYM && punctuates(u.ch)
 }
 
 /// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.
