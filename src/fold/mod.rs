@@ -710,62 +710,21 @@ impl FoldBuffers {
         self.units.clear();
         self.units_state = Units::Built;
         self.wide = 0;
-        let mut offset = 0usize;
         let mut dropped = false;
+        // Most input is valid UTF-8: decoded as it is checked, it needs no `Utf8Chunks`.
+        let (stats, truncated) = (self.stats, self.truncated);
+        if self.decode_valid(input, 0, &mut dropped).is_ok() {
+            return;
+        }
+        // It is not: start over, a valid chunk at a time.
+        (self.stats, self.truncated, self.wide, dropped) = (stats, truncated, 0, false);
+        self.units.clear();
+        let mut offset = 0usize;
         for chunk in input.utf8_chunks() {
-            let valid = chunk.valid();
-            let bytes = valid.as_bytes();
-            let mut i = 0;
-            while i < bytes.len() {
-                if self.units.len() + 8 > self.unit_cap {
-                    self.truncated = true;
-                    return;
-                }
-                let b = bytes[i];
-                let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
-                if b.is_ascii() && !dropped {
-                    // ASCII fast path: the whole run of ASCII bytes in one extend.
-                    let run = bytes[i..]
-                        .iter()
-                        .position(|c| !c.is_ascii())
-                        .unwrap_or(bytes.len() - i);
-                    let run = run
-                        .min(self.unit_cap.saturating_sub(self.units.len() + 8))
-                        .max(1);
-                    let prev_lower = i > 0 && bytes[i - 1].is_ascii_lowercase();
-                    self.push_ascii(&bytes[i..i + run], start, prev_lower);
-                    self.stats.chars += run as u32;
-                    i += run;
-                    continue;
-                }
-                if b.is_ascii() {
-                    // ASCII fast path.
-                    self.stats.chars += 1;
-                    let mut flags = if dropped { U_AFTER_DROP } else { 0 };
-                    if b == b'I' && i > 0 && bytes[i - 1].is_ascii_lowercase() {
-                        flags |= U_CAPITAL_I;
-                    }
-                    self.units.push(Unit {
-                        ch: char::from(b.to_ascii_lowercase()),
-                        start,
-                        end: start + 1,
-                        class: ascii_class(b),
-                        flags,
-                    });
-                    dropped = false;
-                    i += 1;
-                    continue;
-                }
-                let c = valid[i..]
-                    .chars()
-                    .next()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                let len = c.len_utf8();
-                let end = start + u32::try_from(len).unwrap_or(4);
-                dropped = self.push_non_ascii(c, start, end, dropped);
-                i += len;
+            if self.decode_valid(chunk.valid().as_bytes(), offset, &mut dropped) != Ok(true) {
+                return;
             }
-            offset += bytes.len();
+            offset += chunk.valid().len();
             let invalid = chunk.invalid();
             if !invalid.is_empty() {
                 if self.units.len() + 8 > self.unit_cap {
@@ -786,6 +745,64 @@ impl FoldBuffers {
                 offset += invalid.len();
             }
         }
+    }
+
+    /// Decodes `bytes`, which start at byte `offset` of the input, into units; `dropped`
+    /// tells whether the last character was dropped. Returns `Ok(false)` when the units are
+    /// full (and the input truncated), and `Err` at the first byte that is not valid UTF-8.
+    fn decode_valid(
+        &mut self,
+        bytes: &[u8],
+        offset: usize,
+        dropped: &mut bool,
+    ) -> Result<bool, ()> {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.units.len() + 8 > self.unit_cap {
+                self.truncated = true;
+                return Ok(false);
+            }
+            let b = bytes[i];
+            let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
+            if b.is_ascii() && !*dropped {
+                // ASCII fast path: the whole run of ASCII bytes in one extend.
+                let run = bytes[i..]
+                    .iter()
+                    .position(|c| !c.is_ascii())
+                    .unwrap_or(bytes.len() - i);
+                let run = run
+                    .min(self.unit_cap.saturating_sub(self.units.len() + 8))
+                    .max(1);
+                let prev_lower = i > 0 && bytes[i - 1].is_ascii_lowercase();
+                self.push_ascii(&bytes[i..i + run], start, prev_lower);
+                self.stats.chars += run as u32;
+                i += run;
+                continue;
+            }
+            if b.is_ascii() {
+                // ASCII fast path.
+                self.stats.chars += 1;
+                let mut flags = if *dropped { U_AFTER_DROP } else { 0 };
+                if b == b'I' && i > 0 && bytes[i - 1].is_ascii_lowercase() {
+                    flags |= U_CAPITAL_I;
+                }
+                self.units.push(Unit {
+                    ch: char::from(b.to_ascii_lowercase()),
+                    start,
+                    end: start + 1,
+                    class: ASCII_CLASS[usize::from(b)],
+                    flags,
+                });
+                *dropped = false;
+                i += 1;
+                continue;
+            }
+            let (c, len) = decode_utf8(bytes, i).ok_or(())?;
+            let end = start + u32::try_from(len).unwrap_or(4);
+            *dropped = self.push_non_ascii(c, start, end, *dropped);
+            i += len;
+        }
+        Ok(true)
     }
 
     /// Pushes a unit for each of `bytes`, ASCII starting at byte `start` of the input, after
@@ -1389,6 +1406,36 @@ pub(crate) fn word_letter(c: char) -> char {
     } else {
         c
     }
+}
+
+/// The character whose UTF-8 encoding starts at `bytes[i]` (not ASCII) and its length, or
+/// `None` if the bytes there are not valid UTF-8.
+#[inline]
+fn decode_utf8(bytes: &[u8], i: usize) -> Option<(char, usize)> {
+    let lead = u32::from(bytes[i]);
+    let next = |k: usize| {
+        bytes
+            .get(i + k)
+            .map(|&b| u32::from(b))
+            .filter(|b| b & 0xC0 == 0x80)
+            .map(|b| b & 0x3F)
+    };
+    // The shortest form only (so no code point below `least`); `from_u32` refuses
+    // surrogates and code points past U+10FFFF.
+    let (cp, len, least) = match lead {
+        0xC0..=0xDF => ((lead & 0x1F) << 6 | next(1)?, 2, 0x80),
+        0xE0..=0xEF => ((lead & 0x0F) << 12 | next(1)? << 6 | next(2)?, 3, 0x800),
+        0xF0..=0xF7 => (
+            (lead & 0x07) << 18 | next(1)? << 12 | next(2)? << 6 | next(3)?,
+            4,
+            0x1_0000,
+        ),
+        _ => return None,
+    };
+    if cp < least {
+        return None;
+    }
+    char::from_u32(cp).map(|c| (c, len))
 }
 
 /// Where tokens and the leet and joined views read units from: the units decoded, or the
