@@ -115,7 +115,7 @@ static ASCII_WORD_LETTER: [u8; 256] = {
 /// The canonical letter of a unit in the leet and joined views, and whether getting there
 /// undid a substitution (as opposed to merging two real letters, `l`→`i`).
 #[inline]
-fn canonical(ch: char) -> (char, bool) {
+const fn canonical(ch: char) -> (char, bool) {
     match ch {
         '4' | '@' => ('a', true),
         '8' => ('b', true),
@@ -567,7 +567,7 @@ impl FoldBuffers {
     fn fold_general(&mut self, input: &[u8]) {
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
-        let (leet, singles) = if input.is_ascii() && self.ascii_room(input) < self.word.cap {
+        let (mut leet, singles) = if input.is_ascii() && self.ascii_room(input) < self.word.cap {
             self.fold_ascii(input)
         } else {
             self.decode(input);
@@ -577,6 +577,10 @@ impl FoldBuffers {
             if self.units_state == Units::Pending {
                 // Read the units of ASCII input from its bytes rather than build them.
                 let units = AsciiUnits(&input[..self.ascii_room(input)]);
+                // Half the chat lines with a digit or a symbol would leave the leet view empty
+                // (`5 hit`, `wow!`, `10:30`): a scan of the bytes tells, quicker than the
+                // tokens (but not quicker than the view, when the tokens are needed anyway).
+                leet = leet && (singles >= 3 || ascii_leet_view_is_needed(units.0));
                 self.undo_leet_and_join(&units, leet, singles >= 3);
             } else {
                 // Taken out (no allocation) so that the views can be written while it is read.
@@ -913,6 +917,9 @@ impl FoldBuffers {
     /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
     /// if `join`. (They never read `self.units`, which `units` may be.)
     fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
+        if !(leet || join) {
+            return;
+        }
         self.tokenize(units);
         if leet {
             self.build_leet_view(units);
@@ -1437,6 +1444,77 @@ fn decode_utf8(bytes: &[u8], i: usize) -> Option<(char, usize)> {
     }
     char::from_u32(cp).map(|c| (c, len))
 }
+
+/// Whether the leet view of ASCII `bytes` holds anything: whether a token (see
+/// [`FoldBuffers::tokenize`]) has a letter (or `@`, `$`) and a substitution the leet view
+/// undoes, which is what [`FoldBuffers::build_leet_view`] asks of it (ASCII has no
+/// confusables). If not, the view is empty and no count changes.
+fn ascii_leet_view_is_needed(bytes: &[u8]) -> bool {
+    // What a token needs, gathered over a run of letters, digits and symbols; a `!` or `(`
+    // counts only inside the token, as `tokenize` trims them from its ends.
+    let (mut acc, mut inner_punct, mut after_punct) = (0u8, false, false);
+    for (k, &b) in bytes.iter().enumerate() {
+        let f = ASCII_LEET[usize::from(b)];
+        if f & L_TOKEN == 0 {
+            if acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG {
+                return true;
+            }
+            (acc, inner_punct, after_punct) = (0, false, false);
+            continue;
+        }
+        if f & L_PUNCT != 0 {
+            // Inside if something not trimmed came before it in the token.
+            after_punct |= acc & L_CORE != 0;
+            continue;
+        }
+        if after_punct {
+            inner_punct = true;
+        }
+        acc |= f | L_CORE;
+        if inner_punct {
+            acc |= L_STRONG;
+        }
+        if b == b'I' && k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            acc |= L_STRONG;
+        }
+    }
+    acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG
+}
+
+/// [`ASCII_LEET`] bits: a letter, digit or symbol (part of a token).
+const L_TOKEN: u8 = 1;
+/// A letter, `@` or `$`: what lets a token into the leet view.
+const L_LETTER: u8 = 2;
+/// A substitution the leet view undoes (`4 8 3 6 9 1 0 5 7 @ $ | +`; `!` and `(` apart).
+const L_STRONG: u8 = 4;
+/// `!` or `(`: punctuation at the ends of a token, a substitution inside it.
+const L_PUNCT: u8 = 8;
+/// Set in the accumulator once a byte that is not `!` or `(` was seen in the token.
+const L_CORE: u8 = 16;
+
+/// The [`ascii_leet_view_is_needed`] bits of each ASCII byte.
+static ASCII_LEET: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        let class = ascii_class(c);
+        if class <= SYM {
+            t[b] = L_TOKEN;
+            if class == ALPHA || c == b'@' || c == b'$' {
+                t[b] |= L_LETTER;
+            }
+            if c == b'!' || c == b'(' {
+                t[b] |= L_PUNCT;
+            } else if class != ALPHA && canonical(c as char).1 {
+                t[b] |= L_STRONG;
+            }
+        }
+        b += 1;
+    }
+    t
+};
 
 /// Where tokens and the leet and joined views read units from: the units decoded, or the
 /// bytes of ASCII input, whose units (one a byte) most messages never need written out.
