@@ -25,6 +25,18 @@
 //! The character table is generated at build time (`build.rs`) from the committed
 //! `tools/unicode/confusables.txt` and the Unicode data of `unicode-normalization`; ASCII
 //! takes a fast path.
+//!
+//! # Cost
+//!
+//! Every message is folded, so the fold is written for instruction counts (measured with
+//! callgrind on the chat and SMS corpora). An ASCII message, most of them, has its word
+//! view written straight from its bytes through tables, with no units: the tokens and the
+//! leet and joined views read its units from the bytes when they are needed, and they are
+//! written out only for the plain view. Views are written into slices sized once per
+//! message rather than pushed to (their capacity, four bytes a unit, leaves room for any
+//! message the units hold), with the checked pushes kept for views that might fill. UTF-8
+//! is checked as it is decoded. A frozen copy of the straightforward fold (`reference.rs`,
+//! tests only) is the oracle that the property tests hold all of this to, byte for byte.
 
 #[allow(clippy::pedantic)]
 mod table {
@@ -562,8 +574,9 @@ impl FoldBuffers {
         self.truncated |= self.plain.full;
     }
 
-    /// The general path: every character decoded into units, then the views the matcher
-    /// always searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
+    /// The general path: every character decoded into units (ASCII input: the word view
+    /// straight from the bytes, the units left for later), then the views the matcher always
+    /// searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
     fn fold_general(&mut self, input: &[u8]) {
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
@@ -911,9 +924,6 @@ impl FoldBuffers {
         }
     }
 
-    /// Splits the units into tokens of letters, digits and leet symbols, trimming the
-    /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
-    /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
     /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
     /// if `join`. (They never read `self.units`, which `units` may be.)
     fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
@@ -929,6 +939,9 @@ impl FoldBuffers {
         }
     }
 
+    /// Splits the units into tokens of letters, digits and leet symbols, trimming the
+    /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
+    /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
     fn tokenize<S: UnitSource + ?Sized>(&mut self, units: &S) {
         self.tokens.clear();
         let count = units.count();
@@ -1452,14 +1465,14 @@ fn decode_utf8(bytes: &[u8], i: usize) -> Option<(char, usize)> {
 fn ascii_leet_view_is_needed(bytes: &[u8]) -> bool {
     // What a token needs, gathered over a run of letters, digits and symbols; a `!` or `(`
     // counts only inside the token, as `tokenize` trims them from its ends.
-    let (mut acc, mut inner_punct, mut after_punct) = (0u8, false, false);
+    let (mut acc, mut after_punct) = (0u8, false);
     for (k, &b) in bytes.iter().enumerate() {
         let f = ASCII_LEET[usize::from(b)];
         if f & L_TOKEN == 0 {
             if acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG {
                 return true;
             }
-            (acc, inner_punct, after_punct) = (0, false, false);
+            (acc, after_punct) = (0, false);
             continue;
         }
         if f & L_PUNCT != 0 {
@@ -1467,11 +1480,9 @@ fn ascii_leet_view_is_needed(bytes: &[u8]) -> bool {
             after_punct |= acc & L_CORE != 0;
             continue;
         }
-        if after_punct {
-            inner_punct = true;
-        }
         acc |= f | L_CORE;
-        if inner_punct {
+        if after_punct {
+            // So the `!` or `(` before it was inside.
             acc |= L_STRONG;
         }
         if b == b'I' && k > 0 && bytes[k - 1].is_ascii_lowercase() {
