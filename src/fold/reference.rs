@@ -6,7 +6,8 @@
 //! byte for byte and flag for flag, for every input, including the odd corners (invalid
 //! UTF-8, inputs that fill the buffers, marks and invisibles between letters). Do not
 //! "fix" this copy: a change of behaviour belongs in the live code, with this oracle and
-//! its tests updated in the same commit and the reason given there.
+//! its tests updated in the same commit and the reason given there. (The only edits are the
+//! visibility of `units` and `View::cap`, which the tests read and set.)
 #![allow(dead_code)] // a verbatim copy: not every helper is needed by the tests
 
 use super::{table, FoldStats};
