@@ -25,6 +25,18 @@
 //! The character table is generated at build time (`build.rs`) from the committed
 //! `tools/unicode/confusables.txt` and the Unicode data of `unicode-normalization`; ASCII
 //! takes a fast path.
+//!
+//! # Cost
+//!
+//! Every message is folded, so the fold is written for instruction counts (measured with
+//! callgrind on the chat and SMS corpora). An ASCII message, most of them, has its word
+//! view written straight from its bytes through tables, with no units: the tokens and the
+//! leet and joined views read its units from the bytes when they are needed, and they are
+//! written out only for the plain view. Views are written into slices sized once per
+//! message rather than pushed to (their capacity, four bytes a unit, leaves room for any
+//! message the units hold), with the checked pushes kept for views that might fill. UTF-8
+//! is checked as it is decoded. A frozen copy of the straightforward fold (`reference.rs`,
+//! tests only) is the oracle that the property tests hold all of this to, byte for byte.
 
 #[allow(clippy::pedantic)]
 mod table {
@@ -32,6 +44,11 @@ mod table {
 }
 
 use crate::verdict::Span;
+
+#[cfg(test)]
+mod equivalence;
+#[cfg(test)]
+mod reference;
 
 /// Unit classes.
 pub(crate) const ALPHA: u8 = 0;
@@ -76,10 +93,41 @@ const fn ascii_class(b: u8) -> u8 {
     }
 }
 
+/// [`ascii_class`] as a table (bytes past ASCII are never looked up): one load instead of a
+/// chain of compares for every byte of a message.
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [SEP; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            t[b] = ascii_class(b as u8);
+        }
+        b += 1;
+    }
+    t
+};
+
+/// [`word_letter`] of each ASCII letter and digit lower-cased, 0 for the other bytes.
+static ASCII_WORD_LETTER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        if ascii_class(b as u8) <= DIGIT {
+            t[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t[b'v' as usize] = b'u';
+    t[b'V' as usize] = b'u';
+    t
+};
+
 /// The canonical letter of a unit in the leet and joined views, and whether getting there
 /// undid a substitution (as opposed to merging two real letters, `l`→`i`).
 #[inline]
-fn canonical(ch: char) -> (char, bool) {
+const fn canonical(ch: char) -> (char, bool) {
     match ch {
         '4' | '@' => ('a', true),
         '8' => ('b', true),
@@ -401,6 +449,18 @@ pub struct FoldStats {
     pub mixed_script_words: u32,
 }
 
+/// What [`FoldBuffers`] holds of the units of the last input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Units {
+    /// None: the fast path folded it (or nothing was folded yet).
+    None,
+    /// None yet: the input is ASCII, whose units are one a byte, and the general path left
+    /// them to [`FoldBuffers::ensure_units`], as most messages need none.
+    Pending,
+    /// All of them: the general path folded it.
+    Built,
+}
+
 /// The reusable buffers folding writes into. Sized once; never grows.
 #[derive(Clone, Debug)]
 pub(crate) struct FoldBuffers {
@@ -417,8 +477,11 @@ pub(crate) struct FoldBuffers {
     pub truncated: bool,
     /// Whether the plain view was built for the last input.
     pub plain_built: bool,
-    /// Whether the last input went through the general path (so its units are kept).
-    general: bool,
+    /// What `units` holds of the last input.
+    units_state: Units,
+    /// How many more bytes than units the letters of `units` take in UTF-8: with
+    /// `units.len()`, a bound on the length of the word and plain views.
+    wide: usize,
 }
 
 impl FoldBuffers {
@@ -438,7 +501,8 @@ impl FoldBuffers {
             stats: FoldStats::default(),
             truncated: false,
             plain_built: false,
-            general: false,
+            units_state: Units::None,
+            wide: 0,
         }
     }
 
@@ -453,7 +517,7 @@ impl FoldBuffers {
         self.stats = FoldStats::default();
         self.truncated = false;
         self.plain_built = false;
-        self.general = false;
+        self.units_state = Units::None;
         self.plain.clear();
         self.leet.clear();
         self.joined.clear();
@@ -488,54 +552,55 @@ impl FoldBuffers {
         if self.plain_built {
             return;
         }
-        if !self.general {
+        if self.units_state == Units::None {
             // The fast path kept no units: fold again by the general path.
             self.reset();
             self.fold_general(input);
         }
+        self.ensure_units(input);
         self.plain.clear();
-        for u in &self.units {
-            if u.class == ALPHA || u.class == DIGIT {
-                let flags = if u.flags != 0 { DISGUISE } else { 0 };
-                self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
-            } else {
-                self.plain.push_sep(u.start, u.end);
+        if lay_out::<false>(&mut self.plain, &self.units, self.wide).is_none() {
+            for u in &self.units {
+                if u.class == ALPHA || u.class == DIGIT {
+                    let flags = if u.flags != 0 { DISGUISE } else { 0 };
+                    self.plain.push_char::<false>(u.ch, u.start, u.end, flags);
+                } else {
+                    self.plain.push_sep(u.start, u.end);
+                }
             }
+            self.plain.finish();
         }
-        self.plain.finish();
         self.plain_built = true;
         self.truncated |= self.plain.full;
     }
 
-    /// The general path: every character decoded into units, then the views the matcher
-    /// always searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
+    /// The general path: every character decoded into units (ASCII input: the word view
+    /// straight from the bytes, the units left for later), then the views the matcher always
+    /// searches built from them (the plain view is [`ensure_plain`](Self::ensure_plain)'s).
     fn fold_general(&mut self, input: &[u8]) {
-        self.general = true;
-        self.decode(input);
-        self.build_word_view();
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
-        let mut leet = false;
-        let mut singles = 0u32;
-        let mut run = 0u32;
-        for u in &self.units {
-            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
-            if matches!(u.class, ALPHA | DIGIT | SYM) {
-                run += 1;
-            } else {
-                singles += u32::from(run == 1);
-                run = 0;
-            }
-        }
-        singles += u32::from(run == 1);
+        let (mut leet, singles) = if input.is_ascii() && self.ascii_room(input) < self.word.cap {
+            self.fold_ascii(input)
+        } else {
+            self.decode(input);
+            self.build_word_view()
+        };
         if leet || singles >= 3 {
-            self.tokenize();
-        }
-        if leet {
-            self.build_leet_view();
-        }
-        if singles >= 3 {
-            self.build_joined_view();
+            if self.units_state == Units::Pending {
+                // Read the units of ASCII input from its bytes rather than build them.
+                let units = AsciiUnits(&input[..self.ascii_room(input)]);
+                // Half the chat lines with a digit or a symbol would leave the leet view empty
+                // (`5 hit`, `wow!`, `10:30`): a scan of the bytes tells, quicker than the
+                // tokens (but not quicker than the view, when the tokens are needed anyway).
+                leet = leet && (singles >= 3 || ascii_leet_view_is_needed(units.0));
+                self.undo_leet_and_join(&units, leet, singles >= 3);
+            } else {
+                // Taken out (no allocation) so that the views can be written while it is read.
+                let units = std::mem::take(&mut self.units);
+                self.undo_leet_and_join(&units[..], leet, singles >= 3);
+                self.units = units;
+            }
         }
         self.truncated |= self.plain.full || self.word.full || self.leet.full || self.joined.full;
     }
@@ -625,80 +690,58 @@ impl FoldBuffers {
         true
     }
 
+    /// How much of an ASCII input fits in the units: the general loop of
+    /// [`decode`](Self::decode) stops once fewer than 8 units are left, but lets its last
+    /// run of ASCII take one unit past that.
+    fn ascii_room(&self, input: &[u8]) -> usize {
+        input.len().min(self.unit_cap - 7)
+    }
+
+    /// The general path for ASCII input: the word view straight from the bytes, the units
+    /// left for [`ensure_units`](Self::ensure_units). Returns what
+    /// [`build_word_view`](Self::build_word_view) returns.
+    fn fold_ascii(&mut self, input: &[u8]) -> (bool, u32) {
+        let bytes = &input[..self.ascii_room(input)];
+        self.units.clear();
+        self.units_state = Units::Pending;
+        self.wide = 0;
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.stats.chars = bytes.len() as u32;
+        }
+        self.truncated |= bytes.len() < input.len();
+        self.word.clear();
+        lay_out_ascii(&mut self.word, bytes)
+    }
+
+    /// Builds the units of the last input if [`fold_ascii`](Self::fold_ascii) left them.
+    fn ensure_units(&mut self, input: &[u8]) {
+        if self.units_state == Units::Pending {
+            self.units_state = Units::Built;
+            let bytes = &input[..self.ascii_room(input)];
+            self.push_ascii(bytes, 0, false);
+        }
+    }
+
     fn decode(&mut self, input: &[u8]) {
         self.units.clear();
-        let mut offset = 0usize;
+        self.units_state = Units::Built;
+        self.wide = 0;
         let mut dropped = false;
+        // Most input is valid UTF-8: decoded as it is checked, it needs no `Utf8Chunks`.
+        let (stats, truncated) = (self.stats, self.truncated);
+        if self.decode_valid(input, 0, &mut dropped).is_ok() {
+            return;
+        }
+        // It is not: start over, a valid chunk at a time.
+        (self.stats, self.truncated, self.wide, dropped) = (stats, truncated, 0, false);
+        self.units.clear();
+        let mut offset = 0usize;
         for chunk in input.utf8_chunks() {
-            let valid = chunk.valid();
-            let bytes = valid.as_bytes();
-            let mut i = 0;
-            while i < bytes.len() {
-                if self.units.len() + 8 > self.unit_cap {
-                    self.truncated = true;
-                    return;
-                }
-                let b = bytes[i];
-                let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
-                if b.is_ascii() && !dropped {
-                    // ASCII fast path: the whole run of ASCII bytes in one extend.
-                    let run = bytes[i..]
-                        .iter()
-                        .position(|c| !c.is_ascii())
-                        .unwrap_or(bytes.len() - i);
-                    let run = run
-                        .min(self.unit_cap.saturating_sub(self.units.len() + 8))
-                        .max(1);
-                    let prev = if i > 0 { bytes[i - 1] } else { 0 };
-                    self.units
-                        .extend(bytes[i..i + run].iter().enumerate().map(|(k, &c)| {
-                            let before = if k > 0 { bytes[i + k - 1] } else { prev };
-                            let flags = if c == b'I' && before.is_ascii_lowercase() {
-                                U_CAPITAL_I
-                            } else {
-                                0
-                            };
-                            let at = start + k as u32;
-                            Unit {
-                                ch: char::from(c.to_ascii_lowercase()),
-                                start: at,
-                                end: at + 1,
-                                class: ascii_class(c),
-                                flags,
-                            }
-                        }));
-                    self.stats.chars += run as u32;
-                    i += run;
-                    continue;
-                }
-                if b.is_ascii() {
-                    // ASCII fast path.
-                    self.stats.chars += 1;
-                    let mut flags = if dropped { U_AFTER_DROP } else { 0 };
-                    if b == b'I' && i > 0 && bytes[i - 1].is_ascii_lowercase() {
-                        flags |= U_CAPITAL_I;
-                    }
-                    self.units.push(Unit {
-                        ch: char::from(b.to_ascii_lowercase()),
-                        start,
-                        end: start + 1,
-                        class: ascii_class(b),
-                        flags,
-                    });
-                    dropped = false;
-                    i += 1;
-                    continue;
-                }
-                let c = valid[i..]
-                    .chars()
-                    .next()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                let len = c.len_utf8();
-                let end = start + u32::try_from(len).unwrap_or(4);
-                dropped = self.push_non_ascii(c, start, end, dropped);
-                i += len;
+            if self.decode_valid(chunk.valid().as_bytes(), offset, &mut dropped) != Ok(true) {
+                return;
             }
-            offset += bytes.len();
+            offset += chunk.valid().len();
             let invalid = chunk.invalid();
             if !invalid.is_empty() {
                 if self.units.len() + 8 > self.unit_cap {
@@ -721,6 +764,87 @@ impl FoldBuffers {
         }
     }
 
+    /// Decodes `bytes`, which start at byte `offset` of the input, into units; `dropped`
+    /// tells whether the last character was dropped. Returns `Ok(false)` when the units are
+    /// full (and the input truncated), and `Err` at the first byte that is not valid UTF-8.
+    fn decode_valid(
+        &mut self,
+        bytes: &[u8],
+        offset: usize,
+        dropped: &mut bool,
+    ) -> Result<bool, ()> {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.units.len() + 8 > self.unit_cap {
+                self.truncated = true;
+                return Ok(false);
+            }
+            let b = bytes[i];
+            let start = u32::try_from(offset + i).unwrap_or(u32::MAX);
+            if b.is_ascii() && !*dropped {
+                // ASCII fast path: the whole run of ASCII bytes in one extend.
+                let run = bytes[i..]
+                    .iter()
+                    .position(|c| !c.is_ascii())
+                    .unwrap_or(bytes.len() - i);
+                let run = run
+                    .min(self.unit_cap.saturating_sub(self.units.len() + 8))
+                    .max(1);
+                let prev_lower = i > 0 && bytes[i - 1].is_ascii_lowercase();
+                self.push_ascii(&bytes[i..i + run], start, prev_lower);
+                self.stats.chars += run as u32;
+                i += run;
+                continue;
+            }
+            if b.is_ascii() {
+                // ASCII fast path.
+                self.stats.chars += 1;
+                let mut flags = if *dropped { U_AFTER_DROP } else { 0 };
+                if b == b'I' && i > 0 && bytes[i - 1].is_ascii_lowercase() {
+                    flags |= U_CAPITAL_I;
+                }
+                self.units.push(Unit {
+                    ch: char::from(b.to_ascii_lowercase()),
+                    start,
+                    end: start + 1,
+                    class: ASCII_CLASS[usize::from(b)],
+                    flags,
+                });
+                *dropped = false;
+                i += 1;
+                continue;
+            }
+            let (c, len) = decode_utf8(bytes, i).ok_or(())?;
+            let end = start + u32::try_from(len).unwrap_or(4);
+            *dropped = self.push_non_ascii(c, start, end, *dropped);
+            i += len;
+        }
+        Ok(true)
+    }
+
+    /// Pushes a unit for each of `bytes`, ASCII starting at byte `start` of the input, after
+    /// an ASCII lower-case letter if `prev_lower`.
+    fn push_ascii(&mut self, bytes: &[u8], start: u32, prev_lower: bool) {
+        let first = self.units.len();
+        self.units.extend(bytes.iter().enumerate().map(|(k, &b)| {
+            #[allow(clippy::cast_possible_truncation)]
+            let at = start + k as u32;
+            Unit {
+                ch: char::from(b.to_ascii_lowercase()),
+                start: at,
+                end: at + 1,
+                class: ASCII_CLASS[usize::from(b)],
+                flags: 0,
+            }
+        }));
+        // Rare, so looked for apart.
+        for k in memchr::memchr_iter(b'I', bytes) {
+            if (k > 0 && bytes[k - 1].is_ascii_lowercase()) || (k == 0 && prev_lower) {
+                self.units[first + k].flags = U_CAPITAL_I;
+            }
+        }
+    }
+
     /// A dropped character belongs to the unit right before it (a mark to its base letter),
     /// so that hits and censoring cover it.
     fn absorb(&mut self, start: u32, end: u32) {
@@ -738,6 +862,7 @@ impl FoldBuffers {
         let e = entry(c);
         match e >> 29 {
             table::KIND_LETTER => {
+                self.wide += c.len_utf8() - 1;
                 self.units.push(Unit {
                     ch: c,
                     start,
@@ -781,6 +906,7 @@ impl FoldBuffers {
                     let class = if d.is_ascii() {
                         ascii_class(d as u8)
                     } else if entry(d) >> 29 == table::KIND_LETTER {
+                        self.wide += d.len_utf8() - 1;
                         ALPHA
                     } else {
                         SEP
@@ -798,19 +924,33 @@ impl FoldBuffers {
         }
     }
 
+    /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
+    /// if `join`. (They never read `self.units`, which `units` may be.)
+    fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
+        if !(leet || join) {
+            return;
+        }
+        self.tokenize(units);
+        if leet {
+            self.build_leet_view(units);
+        }
+        if join {
+            self.build_joined_view(units);
+        }
+    }
+
     /// Splits the units into tokens of letters, digits and leet symbols, trimming the
     /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
     /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
-    fn tokenize(&mut self) {
+    fn tokenize<S: UnitSource + ?Sized>(&mut self, units: &S) {
         self.tokens.clear();
-        let units = &self.units;
-        let n = units.len();
+        let count = units.count();
         let mut i = 0;
         let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
         let mut last_sep: Option<char> = None;
-        while i < n {
-            let u = units[i];
-            if u.class == SEP || u.class == APOS {
+        while i < count {
+            let u = units.unit(i);
+            if u.class >= SEP {
                 if last_sep != Some(u.ch) {
                     gap += 1;
                     sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
@@ -821,24 +961,31 @@ impl FoldBuffers {
                 i += 1;
                 continue;
             }
+            // The run of letters, digits and symbols, and how many of its units the leet view
+            // could undo.
             let mut j = i;
-            while j < n && matches!(units[j].class, ALPHA | DIGIT | SYM) {
+            let mut leety = 0u32;
+            while j < count {
+                let v = units.unit(j);
+                if v.class > SYM {
+                    break;
+                }
+                leety += u32::from(
+                    matches!(v.class, DIGIT | SYM) || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0,
+                );
                 j += 1;
             }
             let (mut first, mut end) = (i, j);
-            while first < end && units[first].class == SYM && punctuates(units[first].ch) {
+            while first < end && punctuating(units.unit(first)) {
                 first += 1;
             }
-            while end > first && units[end - 1].class == SYM && punctuates(units[end - 1].ch) {
+            while end > first && punctuating(units.unit(end - 1)) {
                 end -= 1;
             }
             // Trimmed symbols count as separators.
             let lead = (first - i) as u32;
             let trail = (j - end) as u32;
             if first < end {
-                let leetish = units[first..end].iter().any(|u| {
-                    matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                });
                 self.tokens.push(Token {
                     first: first as u32,
                     end: end as u32,
@@ -846,34 +993,51 @@ impl FoldBuffers {
                     gap_units: gap_units + lead,
                     apostrophe,
                     sig: if lead > 0 {
-                        sig.wrapping_mul(31).wrapping_add(units[i].ch as u32)
+                        sig.wrapping_mul(31).wrapping_add(u.ch as u32)
                     } else {
                         sig
                     },
-                    leetish,
+                    // The trimmed symbols are all leetspeak symbols.
+                    leetish: leety > lead + trail,
                 });
-                sig = if trail > 0 { units[j - 1].ch as u32 } else { 0 };
+                last_sep = (trail > 0).then(|| units.unit(j - 1).ch);
+                sig = last_sep.map_or(0, |c| c as u32);
                 gap = u32::from(trail > 0);
                 gap_units = trail;
                 apostrophe = false;
-                last_sep = if trail > 0 {
-                    Some(units[j - 1].ch)
-                } else {
-                    None
-                };
             } else {
                 gap += 1;
                 gap_units += (j - i) as u32;
-                sig = sig.wrapping_mul(31).wrapping_add(units[i].ch as u32);
-                last_sep = Some(units[j - 1].ch);
+                sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
+                last_sep = Some(units.unit(j - 1).ch);
             }
             i = j;
         }
     }
 
-    fn build_word_view(&mut self) {
+    /// Builds the word view from the units, and returns whether a unit could be leetspeak
+    /// (a digit, a symbol, a confusable or a capital I after a lower-case letter) and how
+    /// many tokens (runs of letters, digits and symbols) are one unit long.
+    fn build_word_view(&mut self) -> (bool, u32) {
         self.word.clear();
+        match lay_out::<true>(&mut self.word, &self.units, self.wide) {
+            Some(scan) => scan,
+            None => self.build_word_view_near_full(),
+        }
+    }
+
+    /// [`build_word_view`](Self::build_word_view) for units that might not fit: every push
+    /// checks for room.
+    fn build_word_view_near_full(&mut self) -> (bool, u32) {
+        let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
         for u in &self.units {
+            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+            if matches!(u.class, ALPHA | DIGIT | SYM) {
+                token += 1;
+            } else {
+                singles += u32::from(token == 1);
+                token = 0;
+            }
             if u.class == ALPHA || u.class == DIGIT {
                 let flags = if u.flags != 0 { DISGUISE } else { 0 };
                 self.word
@@ -882,24 +1046,28 @@ impl FoldBuffers {
                 self.word.push_sep(u.start, u.end);
             }
         }
+        singles += u32::from(token == 1);
         self.word.finish();
+        (leet, singles)
     }
 
-    fn build_leet_view(&mut self) {
+    fn build_leet_view<S: UnitSource + ?Sized>(&mut self, all: &S) {
         self.leet.clear();
         for t in &self.tokens {
-            let units = &self.units[t.first as usize..t.end as usize];
+            let units = (t.first as usize..t.end as usize).map(|i| all.unit(i));
+            // Tokens are never empty.
+            let first = all.unit(t.first as usize);
             if !t.leetish {
-                if let Some(u) = units.first() {
-                    self.leet.push_sep(u.start, u.end);
-                }
+                self.leet.push_sep(first.start, first.end);
                 continue;
             }
             let mut alpha = false;
             let mut strong = false;
             let mut confusable = false;
             let mut latin = false;
-            for u in units {
+            let mut money = false;
+            for u in units.clone() {
+                money |= matches!(u.ch, '@' | '$');
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
                     || (u.class != ALPHA && canonical(u.ch).1);
@@ -909,11 +1077,9 @@ impl FoldBuffers {
             if confusable && latin {
                 self.stats.mixed_script_words += 1;
             }
-            let qualifies = alpha || units.iter().any(|u| matches!(u.ch, '@' | '$'));
+            let qualifies = alpha || money;
             if !(qualifies && strong) {
-                if let Some(u) = units.first() {
-                    self.leet.push_sep(u.start, u.end);
-                }
+                self.leet.push_sep(first.start, first.end);
                 continue;
             }
             for u in units {
@@ -929,14 +1095,13 @@ impl FoldBuffers {
                 }
                 self.leet.push_char::<false>(c, u.start, u.end, flags);
             }
-            if let Some(u) = units.last() {
-                self.leet.push_sep(u.end, u.end);
-            }
+            let last = all.unit(t.end as usize - 1);
+            self.leet.push_sep(last.end, last.end);
         }
         self.leet.finish();
     }
 
-    fn build_joined_view(&mut self) {
+    fn build_joined_view<S: UnitSource + ?Sized>(&mut self, units: &S) {
         self.joined.clear();
         let tokens = &self.tokens;
         let mut i = 0;
@@ -958,11 +1123,11 @@ impl FoldBuffers {
             let run = &tokens[i..j];
             let letters = run
                 .iter()
-                .filter(|t| self.units[t.first as usize].class == ALPHA)
+                .filter(|t| units.unit(t.first as usize).class == ALPHA)
                 .count();
             if run.len() >= 3 && letters >= 2 {
                 for (k, t) in run.iter().enumerate() {
-                    let u = self.units[t.first as usize];
+                    let u = units.unit(t.first as usize);
                     let (c, _) = canonical(u.ch);
                     self.joined
                         .push_char::<false>(c, u.start, u.end, STRONG | DISGUISE);
@@ -971,7 +1136,7 @@ impl FoldBuffers {
                     }
                 }
                 self.stats.joined_letters += run.len() as u32;
-                let last = self.units[run[run.len() - 1].first as usize];
+                let last = units.unit(run[run.len() - 1].first as usize);
                 self.joined.push_sep(last.end, last.end);
             }
             // Where the separator changed, the last letter may start the next run: in
@@ -981,6 +1146,265 @@ impl FoldBuffers {
             i = if separator_changed { j - 1 } else { j };
         }
         self.joined.finish();
+    }
+}
+
+/// Lays `units` out in `view` (just cleared) as the word view (`WORD`: `v` written `u`,
+/// runs collapsed, word starts kept) or as the plain view; for the word view, returns what
+/// [`FoldBuffers::build_word_view`] returns. Returns `None`, having written nothing, when
+/// the view might fill: then each push must check for room, as `View::push_char` does.
+fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Option<(bool, u32)> {
+    // The view takes at most a byte for each unit and `wide` more for its wider letters.
+    let bound = units.len() + wide;
+    if bound + 1 > view.cap {
+        return None;
+    }
+    let View {
+        text,
+        meta,
+        words,
+        max_run,
+        last,
+        last_len,
+        ..
+    } = view;
+    // Room for every byte up front, so that each write is a store into a slice rather than
+    // a `push`, whose length and capacity the compiler reloads after every store.
+    text.resize(bound, 0);
+    grow_zeroed(meta, bound);
+    let (t, m) = (&mut text[..], &mut meta[..]);
+    let mut n = 0;
+    let (mut prev, mut prev_len, mut longest) = (None, 0usize, 1u8);
+    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    for u in units {
+        if u.class <= DIGIT {
+            if WORD {
+                leet |= u.class == DIGIT || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+                token += 1;
+            }
+            let c = if WORD { word_letter(u.ch) } else { u.ch };
+            let flags = if u.flags != 0 { DISGUISE } else { 0 };
+            if WORD && prev == Some(c) {
+                for x in &mut m[n - prev_len..n] {
+                    x.run = x.run.saturating_add(1);
+                    x.end = u.end;
+                    x.flags |= flags;
+                }
+                longest = longest.max(m[n - 1].run);
+                if let Some(w) = words.last_mut() {
+                    *w |= WORD_HAS_RUN;
+                }
+                continue;
+            }
+            let first = if prev.is_none() {
+                if WORD && words.len() < words.capacity() {
+                    #[allow(clippy::cast_possible_truncation)]
+                    words.push(n as u32);
+                }
+                TOKEN_START
+            } else {
+                0
+            };
+            prev = Some(c);
+            let rest = Meta {
+                start: u.start,
+                end: u.end,
+                run: 1,
+                flags,
+            };
+            if c.is_ascii() {
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    t[n] = c as u8;
+                }
+                prev_len = 1;
+            } else {
+                prev_len = c.encode_utf8(&mut t[n..]).len();
+                m[n + 1..n + prev_len].fill(rest);
+            }
+            m[n] = Meta {
+                flags: flags | first,
+                ..rest
+            };
+            n += prev_len;
+        } else {
+            if WORD {
+                if u.class == SYM {
+                    leet = true;
+                    token += 1;
+                } else {
+                    singles += u32::from(token == 1);
+                    token = 0;
+                }
+            }
+            if prev.is_some() {
+                m[n - 1].flags |= TOKEN_END;
+                t[n] = b' ';
+                m[n] = Meta {
+                    start: u.start,
+                    end: u.end,
+                    run: 1,
+                    flags: 0,
+                };
+                n += 1;
+                prev = None;
+            }
+        }
+    }
+    singles += u32::from(token == 1);
+    text.truncate(n);
+    meta.truncate(n);
+    (*last, *last_len, *max_run) = (prev, prev_len, longest);
+    view.finish();
+    Some((leet, singles))
+}
+
+/// [`lay_out`] for the units of ASCII `bytes` (one a byte), straight from the bytes, a word
+/// at a time: a space (the span of the first separator after the previous word) before
+/// every word but the first, `TOKEN_START` on a word's first byte and `TOKEN_END` on its
+/// last. The caller checks that the view cannot fill.
+fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
+    let len = bytes.len();
+    // An ASCII byte writes at most one byte of the view: room for all of them up front.
+    view.text.resize(len, 0);
+    grow_zeroed(&mut view.meta, len);
+    let (text, meta) = (&mut view.text[..len], &mut view.meta[..len]);
+    let words = &mut view.words;
+    let mut out = 0;
+    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    // Where the separator after the last word started, if a word was written.
+    let mut gap = None;
+    let mut at = 0;
+    while at < len {
+        let c = ASCII_WORD_LETTER[usize::from(bytes[at])];
+        if c == 0 {
+            if ASCII_CLASS[usize::from(bytes[at])] == SYM {
+                leet = true;
+                token += 1;
+            } else {
+                singles += u32::from(token == 1);
+                token = 0;
+            }
+            at += 1;
+            continue;
+        }
+        if let Some(sep) = gap {
+            text[out] = b' ';
+            meta[out] = ascii_meta(sep, 0);
+            out += 1;
+        }
+        if words.len() < words.capacity() {
+            #[allow(clippy::cast_possible_truncation)]
+            words.push(out as u32);
+        }
+        let start = at;
+        let (run, digit);
+        (at, out, run, digit) = ascii_word(bytes, at, text, meta, out);
+        leet |= digit;
+        if run > 1 {
+            view.max_run = view.max_run.max(run);
+            // The word's own start when it was kept, else the last one kept.
+            if let Some(w) = words.last_mut() {
+                *w |= WORD_HAS_RUN;
+            }
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            token += (at - start) as u32;
+        }
+        gap = Some(at);
+    }
+    singles += u32::from(token == 1);
+    // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
+    // looked for apart, its byte of the view found by its span.
+    for k in memchr::memchr_iter(b'I', bytes) {
+        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            let byte = meta[..out].partition_point(|m| m.end as usize <= k);
+            meta[byte].flags |= DISGUISE;
+            leet = true;
+        }
+    }
+    view.text.truncate(out);
+    view.meta.truncate(out);
+    view.last = (gap == Some(len)).then(|| char::from(view.text[out - 1]));
+    view.last_len = 1;
+    (leet, singles)
+}
+
+/// The meta of ASCII byte `at`, not collapsed.
+#[inline]
+fn ascii_meta(at: usize, flags: u8) -> Meta {
+    #[allow(clippy::cast_possible_truncation)]
+    let at = at as u32;
+    Meta {
+        start: at,
+        end: at + 1,
+        run: 1,
+        flags,
+    }
+}
+
+/// Writes the word of ASCII letters and digits starting at `bytes[at]` into the view at
+/// `out`, repeats collapsed; returns where the word ends, where the view does, the longest
+/// run collapsed (1 when none was) and whether the word holds a digit.
+#[inline]
+fn ascii_word(
+    bytes: &[u8],
+    mut at: usize,
+    text: &mut [u8],
+    meta: &mut [Meta],
+    mut out: usize,
+) -> (usize, usize, u8, bool) {
+    let mut prev = ASCII_WORD_LETTER[usize::from(bytes[at])];
+    // Digits sort before letters.
+    let mut digit = prev <= b'9';
+    text[out] = prev;
+    meta[out] = ascii_meta(at, TOKEN_START);
+    out += 1;
+    at += 1;
+    let mut longest = 1u8;
+    while let Some(&b) = bytes.get(at) {
+        let c = ASCII_WORD_LETTER[usize::from(b)];
+        if c == 0 {
+            break;
+        }
+        if c <= b'9' {
+            digit = true;
+        }
+        if c == prev {
+            let last = &mut meta[out - 1];
+            last.run = last.run.saturating_add(1);
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                last.end = at as u32 + 1;
+            }
+            longest = longest.max(last.run);
+        } else {
+            text[out] = c;
+            meta[out] = ascii_meta(at, 0);
+            out += 1;
+            prev = c;
+        }
+        at += 1;
+    }
+    meta[out - 1].flags |= TOKEN_END;
+    (at, out, longest, digit)
+}
+
+/// Zeroed metas to copy from: `Vec::resize` writes a `Meta` at a time, a copy from here is
+/// a `memcpy`.
+static ZERO_METAS: [Meta; 256] = [Meta {
+    start: 0,
+    end: 0,
+    run: 0,
+    flags: 0,
+}; 256];
+
+/// Makes `meta` (empty) `len` long, its contents to be overwritten.
+fn grow_zeroed(meta: &mut Vec<Meta>, len: usize) {
+    while meta.len() < len {
+        let k = (len - meta.len()).min(ZERO_METAS.len());
+        meta.extend_from_slice(&ZERO_METAS[..k]);
     }
 }
 
@@ -1002,6 +1426,158 @@ pub(crate) fn word_letter(c: char) -> char {
     } else {
         c
     }
+}
+
+/// The character whose UTF-8 encoding starts at `bytes[i]` (not ASCII) and its length, or
+/// `None` if the bytes there are not valid UTF-8.
+#[inline]
+fn decode_utf8(bytes: &[u8], i: usize) -> Option<(char, usize)> {
+    let lead = u32::from(bytes[i]);
+    let next = |k: usize| {
+        bytes
+            .get(i + k)
+            .map(|&b| u32::from(b))
+            .filter(|b| b & 0xC0 == 0x80)
+            .map(|b| b & 0x3F)
+    };
+    // The shortest form only (so no code point below `least`); `from_u32` refuses
+    // surrogates and code points past U+10FFFF.
+    let (cp, len, least) = match lead {
+        0xC0..=0xDF => ((lead & 0x1F) << 6 | next(1)?, 2, 0x80),
+        0xE0..=0xEF => ((lead & 0x0F) << 12 | next(1)? << 6 | next(2)?, 3, 0x800),
+        0xF0..=0xF7 => (
+            (lead & 0x07) << 18 | next(1)? << 12 | next(2)? << 6 | next(3)?,
+            4,
+            0x1_0000,
+        ),
+        _ => return None,
+    };
+    if cp < least {
+        return None;
+    }
+    char::from_u32(cp).map(|c| (c, len))
+}
+
+/// Whether the leet view of ASCII `bytes` holds anything: whether a token (see
+/// [`FoldBuffers::tokenize`]) has a letter (or `@`, `$`) and a substitution the leet view
+/// undoes, which is what [`FoldBuffers::build_leet_view`] asks of it (ASCII has no
+/// confusables). If not, the view is empty and no count changes.
+fn ascii_leet_view_is_needed(bytes: &[u8]) -> bool {
+    // What a token needs, gathered over a run of letters, digits and symbols; a `!` or `(`
+    // counts only inside the token, as `tokenize` trims them from its ends.
+    let (mut acc, mut after_punct) = (0u8, false);
+    for (k, &b) in bytes.iter().enumerate() {
+        let f = ASCII_LEET[usize::from(b)];
+        if f & L_TOKEN == 0 {
+            if acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG {
+                return true;
+            }
+            (acc, after_punct) = (0, false);
+            continue;
+        }
+        if f & L_PUNCT != 0 {
+            // Inside if something not trimmed came before it in the token.
+            after_punct |= acc & L_CORE != 0;
+            continue;
+        }
+        acc |= f | L_CORE;
+        if after_punct {
+            // So the `!` or `(` before it was inside.
+            acc |= L_STRONG;
+        }
+        if b == b'I' && k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            acc |= L_STRONG;
+        }
+    }
+    acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG
+}
+
+/// [`ASCII_LEET`] bits: a letter, digit or symbol (part of a token).
+const L_TOKEN: u8 = 1;
+/// A letter, `@` or `$`: what lets a token into the leet view.
+const L_LETTER: u8 = 2;
+/// A substitution the leet view undoes (`4 8 3 6 9 1 0 5 7 @ $ | +`; `!` and `(` apart).
+const L_STRONG: u8 = 4;
+/// `!` or `(`: punctuation at the ends of a token, a substitution inside it.
+const L_PUNCT: u8 = 8;
+/// Set in the accumulator once a byte that is not `!` or `(` was seen in the token.
+const L_CORE: u8 = 16;
+
+/// The [`ascii_leet_view_is_needed`] bits of each ASCII byte.
+static ASCII_LEET: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        let class = ascii_class(c);
+        if class <= SYM {
+            t[b] = L_TOKEN;
+            if class == ALPHA || c == b'@' || c == b'$' {
+                t[b] |= L_LETTER;
+            }
+            if c == b'!' || c == b'(' {
+                t[b] |= L_PUNCT;
+            } else if class != ALPHA && canonical(c as char).1 {
+                t[b] |= L_STRONG;
+            }
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Where tokens and the leet and joined views read units from: the units decoded, or the
+/// bytes of ASCII input, whose units (one a byte) most messages never need written out.
+trait UnitSource {
+    fn count(&self) -> usize;
+    fn unit(&self, i: usize) -> Unit;
+}
+
+impl UnitSource for [Unit] {
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    #[inline]
+    fn unit(&self, i: usize) -> Unit {
+        self[i]
+    }
+}
+
+/// The units of ASCII bytes, as [`FoldBuffers::push_ascii`] writes them.
+struct AsciiUnits<'a>(&'a [u8]);
+
+impl UnitSource for AsciiUnits<'_> {
+    #[inline]
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn unit(&self, i: usize) -> Unit {
+        let b = self.0[i];
+        #[allow(clippy::cast_possible_truncation)]
+        let at = i as u32;
+        Unit {
+            ch: char::from(b.to_ascii_lowercase()),
+            start: at,
+            end: at + 1,
+            class: ASCII_CLASS[usize::from(b)],
+            flags: if b == b'I' && i > 0 && self.0[i - 1].is_ascii_lowercase() {
+                U_CAPITAL_I
+            } else {
+                0
+            },
+        }
+    }
+}
+
+/// Whether a unit is a leet symbol that punctuates a sentence at the edge of a word.
+#[inline]
+fn punctuating(u: Unit) -> bool {
+    u.class == SYM && punctuates(u.ch)
 }
 
 /// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.
@@ -1212,7 +1788,7 @@ mod tests {
         } else {
             b.fold_views(input.as_bytes(), false);
         }
-        let fast = b.units.is_empty() && !input.is_empty();
+        let fast = b.units_state == super::Units::None && !input.is_empty();
         (view(&b.word), fast)
     }
 
