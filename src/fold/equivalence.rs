@@ -160,6 +160,10 @@ fn chat_piece() -> impl Strategy<Value = String> {
         ("[a-zA-Z0-9!$ .]", 2usize..9).prop_map(|(c, n)| c.repeat(n)),
         "(f+u+c+k+|s+h+i+t+|a+s+s+)",
         "[ \t\n\r\u{0}\u{7f}\u{1b}]{1,2}",
+        // Masked words, and words spelled out with mask symbols between their letters.
+        "[a-zA-Z0-9@$!]{1,3}[*#]{1,3}[a-zA-Z]{1,4}([*#][a-z!]{1,3})?",
+        "[a-z]([*#][a-z]){1,5}",
+        "[*#]{1,2}[a-z]{1,4}[*#]{0,2}",
     ]
 }
 
@@ -275,6 +279,10 @@ const UNICODE: &[&str] = &[
     "ǆ",
     "İ",
     "ẞ",
+    // Fullwidth asterisk and number sign: mask symbols once folded.
+    "＊",
+    "＃",
+    "ｆ＊ｃｋ",
 ];
 
 fn unicode_text() -> impl Strategy<Value = String> {

@@ -12,7 +12,11 @@
 //!   `@ss`, `b!7ch`). Letters that leetspeak makes ambiguous share one canonical letter
 //!   (`i l 1 ! |` are all `i`; `u v` are `u`), on the terms' side too, so `bu11sh1t` needs no
 //!   guessing. A hit here only counts where a substitution was actually undone, so that
-//!   ordinary words that differ from a term only by `i`/`l` stay clean.
+//!   ordinary words that differ from a term only by `i`/`l` stay clean. A *masked* word, with
+//!   letters hidden behind `*` or `#` inside it (`f*ck`, `sh#t`, `c**t`), is kept whole here,
+//!   each run of mask symbols written `*` with its run; the matcher finds the terms it can
+//!   stand for (`rules::masked`). Mask symbols at the edges of a word (`**bold**`, `C#`) and
+//!   between single letters (`f*u*c*k`, which the joined view joins) mask nothing.
 //! * **joined**: runs of single letters with separators between them (`f.u.c.k`, `f u c k`,
 //!   `s_h_i_t`, `f🍆u🍆c🍆k`) joined into one word. Letters that are not single (`sh ift`)
 //!   are never joined, so no word is invented out of two real ones.
@@ -580,11 +584,13 @@ impl FoldBuffers {
     fn fold_general(&mut self, input: &[u8]) {
         // Leetspeak needs a digit, a symbol, a `v`, a confusable or a capital I inside a word;
         // joining needs at least three letters standing alone.
+        // A mask symbol may also hide a letter (`f*ck`).
         let (mut leet, singles) = if input.is_ascii() && self.ascii_room(input) < self.word.cap {
             self.fold_ascii(input)
         } else {
             self.decode(input);
-            self.build_word_view()
+            let (leet, singles) = self.build_word_view();
+            (leet || masks_a_letter(&self.units[..]), singles)
         };
         if leet || singles >= 3 {
             if self.units_state == Units::Pending {
@@ -593,7 +599,10 @@ impl FoldBuffers {
                 // Half the chat lines with a digit or a symbol would leave the leet view empty
                 // (`5 hit`, `wow!`, `10:30`): a scan of the bytes tells, quicker than the
                 // tokens (but not quicker than the view, when the tokens are needed anyway).
-                leet = leet && (singles >= 3 || ascii_leet_view_is_needed(units.0));
+                leet = leet
+                    && (singles >= 3
+                        || ascii_leet_view_is_needed(units.0)
+                        || ascii_masks_a_letter(units.0));
                 self.undo_leet_and_join(&units, leet, singles >= 3);
             } else {
                 // Taken out (no allocation) so that the views can be written while it is read.
@@ -672,7 +681,10 @@ impl FoldBuffers {
                     self.word.push_sep(at, end);
                 }
                 _ => {
-                    if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                    // A mask symbol may hide a letter of a word, which the leet view shows.
+                    if matches!(c, '*' | '#')
+                        || !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit)
+                    {
                         return false;
                     }
                     self.word.push_sep(at, end);
@@ -975,6 +987,21 @@ impl FoldBuffers {
                 );
                 j += 1;
             }
+            if j < count && units.mask(j) {
+                if let Some(masked) = masked_end(units, i, count) {
+                    // The masks and the pieces after them join the token, which the leet
+                    // view then shows (the masks are what it undoes).
+                    for k in j..masked {
+                        let v = units.unit(k);
+                        leety += u32::from(
+                            matches!(v.class, DIGIT | SYM)
+                                || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                                || is_mask(v),
+                        );
+                    }
+                    j = masked;
+                }
+            }
             let (mut first, mut end) = (i, j);
             while first < end && punctuating(units.unit(first)) {
                 first += 1;
@@ -1070,7 +1097,8 @@ impl FoldBuffers {
                 money |= matches!(u.ch, '@' | '$');
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                    || (u.class != ALPHA && canonical(u.ch).1);
+                    || (u.class != ALPHA && canonical(u.ch).1)
+                    || is_mask(u);
                 confusable |= u.flags & U_CONFUSABLE != 0;
                 latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
             }
@@ -1084,8 +1112,11 @@ impl FoldBuffers {
             }
             for u in units {
                 let (c, subst) = canonical(u.ch);
-                let is_strong =
-                    u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (subst && u.class != ALPHA);
+                // Every mask symbol is written `*`, the byte `rules::masked` looks for.
+                let c = if is_mask(u) { '*' } else { c };
+                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    || (subst && u.class != ALPHA)
+                    || is_mask(u);
                 if subst && u.class != ALPHA {
                     self.stats.leet += 1;
                 }
@@ -1272,6 +1303,7 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     let words = &mut view.words;
     let mut out = 0;
     let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    let mut mask_after_word = false;
     // Where the separator after the last word started, if a word was written.
     let mut gap = None;
     let mut at = 0;
@@ -1282,6 +1314,8 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
                 leet = true;
                 token += 1;
             } else {
+                // A mask symbol right after a word may hide letters of it (`f*ck`).
+                mask_after_word |= token > 0 && matches!(bytes[at], b'*' | b'#');
                 singles += u32::from(token == 1);
                 token = 0;
             }
@@ -1315,6 +1349,7 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
         gap = Some(at);
     }
     singles += u32::from(token == 1);
+    leet |= mask_after_word && ascii_masks_a_letter(bytes);
     // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
     // looked for apart, its byte of the view found by its span.
     for k in memchr::memchr_iter(b'I', bytes) {
@@ -1532,6 +1567,12 @@ static ASCII_LEET: [u8; 256] = {
 trait UnitSource {
     fn count(&self) -> usize;
     fn unit(&self, i: usize) -> Unit;
+
+    /// Whether unit `i` is a mask symbol ([`is_mask`]).
+    #[inline]
+    fn mask(&self, i: usize) -> bool {
+        is_mask(self.unit(i))
+    }
 }
 
 impl UnitSource for [Unit] {
@@ -1553,6 +1594,11 @@ impl UnitSource for AsciiUnits<'_> {
     #[inline]
     fn count(&self) -> usize {
         self.0.len()
+    }
+
+    #[inline]
+    fn mask(&self, i: usize) -> bool {
+        matches!(self.0[i], b'*' | b'#')
     }
 
     #[inline]
@@ -1578,6 +1624,78 @@ impl UnitSource for AsciiUnits<'_> {
 #[inline]
 fn punctuating(u: Unit) -> bool {
     u.class == SYM && punctuates(u.ch)
+}
+
+/// Whether a unit is a mask symbol: `*` or `#`, which may stand for a hidden letter.
+#[inline]
+fn is_mask(u: Unit) -> bool {
+    u.class == SEP && matches!(u.ch, '*' | '#')
+}
+
+/// Whether a mask symbol follows a letter, digit or symbol and comes before a letter, as in
+/// every masked word (see [`masked_end`]): most messages with a `*` or `#` (`#hashtags`,
+/// `**bold**`, `5*3`) have none, so the leet view is not built for their sake.
+fn masks_a_letter<S: UnitSource + ?Sized>(units: &S) -> bool {
+    let count = units.count();
+    let mut i = 1;
+    while i < count {
+        if is_mask(units.unit(i)) && units.unit(i - 1).class <= SYM {
+            let mut j = i + 1;
+            while j < count && is_mask(units.unit(j)) {
+                j += 1;
+            }
+            if j < count && units.unit(j).class == ALPHA {
+                return true;
+            }
+            i = j;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// [`masks_a_letter`] for the units of ASCII `bytes`: only the `*` and `#` are looked at.
+fn ascii_masks_a_letter(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b'*', b'#', bytes).any(|p| {
+        p > 0
+            && ASCII_CLASS[usize::from(bytes[p - 1])] <= SYM
+            && bytes[p..]
+                .iter()
+                .find(|&&b| b != b'*' && b != b'#')
+                .is_some_and(u8::is_ascii_alphabetic)
+    })
+}
+
+/// The end of the masked word starting at unit `i` (the first of a run of letters, digits
+/// and symbols), if one starts there: pieces of such runs joined by runs of mask symbols, each
+/// mask run right after a piece and right before a letter (`f*ck`, `f**k`, `sh#t`, `b*tch!`).
+/// Not when every piece is one unit and there are three or more (`f*u*c*k`): that is a word
+/// spelled out with `*` between its letters, which the joined view joins; and never from a
+/// piece right after a mask, inside such a chain. The leet view shows
+/// a masked word whole, each run of mask symbols as one `*` with its run (see
+/// `rules::masked`, which finds the terms it can stand for).
+fn masked_end<S: UnitSource + ?Sized>(units: &S, i: usize, count: usize) -> Option<usize> {
+    // A piece right after a mask belongs to the chain decided where it starts.
+    if i > 0 && units.mask(i - 1) {
+        return None;
+    }
+    let (mut j, mut pieces, mut singles_only) = (i, 0usize, true);
+    let end = loop {
+        let piece = j;
+        while j < count && units.unit(j).class <= SYM {
+            j += 1;
+        }
+        pieces += 1;
+        singles_only &= j - piece == 1;
+        let end = j;
+        while j < count && units.mask(j) {
+            j += 1;
+        }
+        if j == end || j == count || units.unit(j).class != ALPHA {
+            break end;
+        }
+    };
+    (pieces >= 2 && !(singles_only && pieces >= 3)).then_some(end)
 }
 
 /// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.

@@ -7,7 +7,9 @@
 //! UTF-8, inputs that fill the buffers, marks and invisibles between letters). Do not
 //! "fix" this copy: a change of behaviour belongs in the live code, with this oracle and
 //! its tests updated in the same commit and the reason given there. (The only edits are the
-//! visibility of `units` and `View::cap`, which the tests read and set.)
+//! visibility of `units` and `View::cap`, which the tests read and set, and one change of
+//! behaviour: masked words, `f*ck`, `sh#t`, kept whole in the leet view with each mask
+//! symbol written `*`; see [`masked_end`].)
 #![allow(dead_code)] // a verbatim copy: not every helper is needed by the tests
 
 use super::{table, FoldStats};
@@ -418,7 +420,9 @@ impl FoldBuffers {
         let mut singles = 0u32;
         let mut run = 0u32;
         for u in &self.units {
-            leet |= matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+            leet |= matches!(u.class, DIGIT | SYM)
+                || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                || is_mask(u);
             if matches!(u.class, ALPHA | DIGIT | SYM) {
                 run += 1;
             } else {
@@ -506,7 +510,10 @@ impl FoldBuffers {
                     self.word.push_sep(at, end);
                 }
                 _ => {
-                    if !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit) {
+                    // A mask symbol may hide a letter of a word, which the leet view shows.
+                    if matches!(c, '*' | '#')
+                        || !end_token(&mut len, &mut singles, &mut has_alpha, &mut has_digit)
+                    {
                         return false;
                     }
                     self.word.push_sep(at, end);
@@ -724,6 +731,9 @@ impl FoldBuffers {
             while j < n && matches!(units[j].class, ALPHA | DIGIT | SYM) {
                 j += 1;
             }
+            if let Some(masked) = masked_end(units, i) {
+                j = masked;
+            }
             let (mut first, mut end) = (i, j);
             while first < end && units[first].class == SYM && punctuates(units[first].ch) {
                 first += 1;
@@ -736,7 +746,9 @@ impl FoldBuffers {
             let trail = (j - end) as u32;
             if first < end {
                 let leetish = units[first..end].iter().any(|u| {
-                    matches!(u.class, DIGIT | SYM) || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    matches!(u.class, DIGIT | SYM)
+                        || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                        || is_mask(u)
                 });
                 self.tokens.push(Token {
                     first: first as u32,
@@ -801,7 +813,8 @@ impl FoldBuffers {
             for u in units {
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                    || (u.class != ALPHA && canonical(u.ch).1);
+                    || (u.class != ALPHA && canonical(u.ch).1)
+                    || is_mask(u);
                 confusable |= u.flags & U_CONFUSABLE != 0;
                 latin |= u.class == ALPHA && u.flags & U_CONFUSABLE == 0 && u.ch.is_ascii();
             }
@@ -817,8 +830,11 @@ impl FoldBuffers {
             }
             for u in units {
                 let (c, subst) = canonical(u.ch);
-                let is_strong =
-                    u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0 || (subst && u.class != ALPHA);
+                // Every mask symbol is written `*`, the byte `rules::masked` looks for.
+                let c = if is_mask(u) { '*' } else { c };
+                let is_strong = u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    || (subst && u.class != ALPHA)
+                    || is_mask(u);
                 if subst && u.class != ALPHA {
                     self.stats.leet += 1;
                 }
@@ -906,6 +922,41 @@ pub(crate) fn word_letter(c: char) -> char {
 /// Whether a leet symbol at the edge of a word is sentence punctuation rather than a letter.
 fn punctuates(c: char) -> bool {
     matches!(c, '!' | '(')
+}
+
+/// Whether a unit is a mask symbol: `*` or `#`, which may stand for a hidden letter.
+fn is_mask(u: &Unit) -> bool {
+    u.class == SEP && matches!(u.ch, '*' | '#')
+}
+
+/// The end of the masked word starting at unit `i` (the first of a run of letters, digits
+/// and symbols), if one starts there: pieces of such runs joined by runs of mask symbols, each
+/// mask run right after a piece and right before a letter (`f*ck`, `f**k`, `sh#t`, `b*tch!`).
+/// Not when every piece is one unit and there are three or more (`f*u*c*k`): that is a word
+/// spelled out with `*` between its letters, which the joined view joins; and never from a
+/// piece right after a mask, inside such a chain.
+fn masked_end(units: &[Unit], i: usize) -> Option<usize> {
+    // A piece right after a mask belongs to the chain decided where it starts.
+    if i > 0 && is_mask(&units[i - 1]) {
+        return None;
+    }
+    let (mut j, mut pieces, mut singles_only) = (i, 0usize, true);
+    let end = loop {
+        let piece = j;
+        while j < units.len() && matches!(units[j].class, ALPHA | DIGIT | SYM) {
+            j += 1;
+        }
+        pieces += 1;
+        singles_only &= j - piece == 1;
+        let end = j;
+        while j < units.len() && is_mask(&units[j]) {
+            j += 1;
+        }
+        if j == end || j == units.len() || units[j].class != ALPHA {
+            break end;
+        }
+    };
+    (pieces >= 2 && !(singles_only && pieces >= 3)).then_some(end)
 }
 
 /// Whether a token is the tail of a contraction (`m` in `I'm`, `s` in `it's`): it is never
