@@ -1,6 +1,7 @@
-//! chatguard against rustrict on the same labelled sets, with each library's default
-//! configuration: what share of disguised abuse each flags, what share of innocent lines and
-//! words each flags, and nanoseconds per message (same machine, same process, release build).
+//! chatguard (its default rules, and its default rules and models) against rustrict on the
+//! same labelled sets, with each library's default configuration: what share of disguised
+//! abuse and of toxic game chat each flags, what share of innocent lines and words each flags,
+//! and nanoseconds per message (same machine, same process, release build).
 //!
 //! `cargo run --release --manifest-path compare/Cargo.toml`
 
@@ -48,9 +49,19 @@ fn rustrict_flags(s: &str) -> bool {
 }
 
 fn main() {
-    let filter = Filter::default_english().expect("default rules");
-    let mut scratch = filter.scratch();
-    let mut chatguard_flags = |s: &str| filter.check_with(&mut scratch, &Message::new(s)).flagged();
+    let rules = Filter::default_english().expect("default rules");
+    let models = Filter::default_english_with_models().expect("default rules and models");
+    let (mut rules_scratch, mut models_scratch) = (rules.scratch(), models.scratch());
+    let mut rules_flags = |s: &str| {
+        rules
+            .check_with(&mut rules_scratch, &Message::new(s))
+            .flagged()
+    };
+    let mut models_flags = |s: &str| {
+        models
+            .check_with(&mut models_scratch, &Message::new(s))
+            .flagged()
+    };
 
     let sets: Vec<(&str, bool, Vec<String>)> = vec![
         (
@@ -84,21 +95,33 @@ fn main() {
             labelled("fixtures/eval/game_chat/dev.tsv", "innocent"),
         ),
         (
+            "game chat, toxic (held out, 300 lines)",
+            true,
+            labelled("fixtures/eval/game_chat/held_out.tsv", "toxic"),
+        ),
+        (
+            "game chat, innocent (held out, 450 lines)",
+            false,
+            labelled("fixtures/eval/game_chat/held_out.tsv", "innocent"),
+        ),
+        (
             "held-out dictionary words (274,136)",
             false,
             lines("fixtures/wordlists/npm-word-list/words.txt"),
         ),
     ];
-    println!("| set | should be | chatguard flags | rustrict flags |");
-    println!("|---|---|---|---|");
+    println!("| set | should be | chatguard flags (rules) | chatguard flags (rules + models) | rustrict flags |");
+    println!("|---|---|---|---|---|");
     for (name, positive, rows) in &sets {
-        let a = rows.iter().filter(|r| chatguard_flags(r)).count();
+        let a = rows.iter().filter(|r| rules_flags(r)).count();
+        let m = rows.iter().filter(|r| models_flags(r)).count();
         let b = rows.iter().filter(|r| rustrict_flags(r)).count();
         let pct = |n: usize| format!("{:.2}% ({n})", 100.0 * n as f64 / rows.len() as f64);
         println!(
-            "| {name} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} |",
             if *positive { "flagged" } else { "clean" },
             pct(a),
+            pct(m),
             pct(b)
         );
     }
@@ -108,8 +131,8 @@ fn main() {
         .into_iter()
         .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
         .collect();
-    println!("\n| corpus | chatguard ns/message | rustrict ns/message | ratio |");
-    println!("|---|---|---|---|");
+    println!("\n| corpus | chatguard rules, ns/message | chatguard rules + models | rustrict | rustrict / rules | rustrict / rules + models |");
+    println!("|---|---|---|---|---|---|");
     for (name, rows) in [("chat-short", &chat), ("sms", &sms)] {
         let pass = |f: &mut dyn FnMut(&str) -> bool| {
             let t = Instant::now();
@@ -122,11 +145,16 @@ fn main() {
         };
         // Passes of the two libraries alternate and the fastest of each is kept, so that a
         // machine whose speed drifts slows both alike.
-        let (mut a, mut b) = (f64::MAX, f64::MAX);
+        let (mut a, mut m, mut b) = (f64::MAX, f64::MAX, f64::MAX);
         for _ in 0..7 {
-            a = a.min(pass(&mut chatguard_flags));
+            a = a.min(pass(&mut rules_flags));
+            m = m.min(pass(&mut models_flags));
             b = b.min(pass(&mut |s| rustrict_flags(s)));
         }
-        println!("| {name} | {a:.0} | {b:.0} | {:.1}x |", b / a);
+        println!(
+            "| {name} | {a:.0} | {m:.0} | {b:.0} | {:.1}x | {:.1}x |",
+            b / a,
+            b / m
+        );
     }
 }
