@@ -8,8 +8,9 @@
 //!   combining marks (zalgo, strike-through overlays) and invisible characters dropped, and
 //!   one space between words. Digits and punctuation are left alone, so "5 hit combo" stays
 //!   what it says.
-//! * **leet**: only the words that hold a disguise, with leetspeak undone (`5h1t`, `fvck`,
-//!   `@ss`, `b!7ch`). Letters that leetspeak makes ambiguous share one canonical letter
+//! * **leet**: the words that hold a disguise, with leetspeak undone (`5h1t`, `fvck`,
+//!   `@ss`, `b!7ch`), and the plain words up to four words from one, so that a term of
+//!   several words matches when only some are disguised (`k1ll yourself`). Letters that leetspeak makes ambiguous share one canonical letter
 //!   (`i l 1 ! |` are all `i`; `u v` are `u`), on the terms' side too, so `bu11sh1t` needs no
 //!   guessing. A hit here only counts where a substitution was actually undone, so that
 //!   ordinary words that differ from a term only by `i`/`l` stay clean. A *masked* word, with
@@ -79,6 +80,10 @@ pub(crate) const TOKEN_END: u8 = 2;
 pub(crate) const STRONG: u8 = 4;
 /// The original was disguised here (confusable, compatibility form, invisible or mark).
 pub(crate) const DISGUISE: u8 = 8;
+
+/// The leet view writes the plain words up to this many words before or after a disguised
+/// one: enough for a term of five words with one of them disguised.
+const PLAIN_WORDS_NEAR: usize = 4;
 
 /// Most separator *runs* (a run is one separator character, repeated) allowed between two
 /// single letters that are joined: `f . u` has three (space, dot, space), `f👉👉👉u` one.
@@ -245,6 +250,8 @@ struct Token {
     /// Whether the token holds a digit, a symbol, a confusable or a capital I after a
     /// lower-case letter: something the leet view could undo.
     leetish: bool,
+    /// Whether the leet view shows a disguise in it (set by `build_leet_view`).
+    shown: bool,
 }
 
 /// What a view knows of one of its bytes.
@@ -1026,6 +1033,7 @@ impl FoldBuffers {
                     },
                     // The trimmed symbols are all leetspeak symbols.
                     leetish: leety > lead + trail,
+                    shown: false,
                 });
                 last_sep = (trail > 0).then(|| units.unit(j - 1).ch);
                 sig = last_sep.map_or(0, |c| c as u32);
@@ -1080,20 +1088,18 @@ impl FoldBuffers {
 
     fn build_leet_view<S: UnitSource + ?Sized>(&mut self, all: &S) {
         self.leet.clear();
-        for t in &self.tokens {
-            let units = (t.first as usize..t.end as usize).map(|i| all.unit(i));
-            // Tokens are never empty.
-            let first = all.unit(t.first as usize);
+        // Which tokens show a disguise this view undoes. The plain words near one are written
+        // too (no `STRONG`), so that a term of several words matches across a disguised word
+        // and plain ones (`k1ll yourself`); a hit here needs a `STRONG` byte.
+        let mut any = false;
+        for k in 0..self.tokens.len() {
+            let t = self.tokens[k];
             if !t.leetish {
-                self.leet.push_sep(first.start, first.end);
                 continue;
             }
-            let mut alpha = false;
-            let mut strong = false;
-            let mut confusable = false;
-            let mut latin = false;
-            let mut money = false;
-            for u in units.clone() {
+            let (mut alpha, mut strong, mut confusable, mut latin, mut money) =
+                (false, false, false, false, false);
+            for u in (t.first as usize..t.end as usize).map(|i| all.unit(i)) {
                 money |= matches!(u.ch, '@' | '$');
                 alpha |= u.class == ALPHA;
                 strong |= u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
@@ -1105,12 +1111,29 @@ impl FoldBuffers {
             if confusable && latin {
                 self.stats.mixed_script_words += 1;
             }
-            let qualifies = alpha || money;
-            if !(qualifies && strong) {
+            let shown = (alpha || money) && strong;
+            self.tokens[k].shown = shown;
+            any |= shown;
+        }
+        let mut last_shown = None;
+        for (k, t) in self.tokens.iter().enumerate() {
+            // Tokens are never empty.
+            let first = all.unit(t.first as usize);
+            if t.shown {
+                last_shown = Some(k);
+            }
+            let plain_near = any
+                && !t.leetish
+                && (last_shown.is_some_and(|s| k - s <= PLAIN_WORDS_NEAR)
+                    || self.tokens[k + 1..]
+                        .iter()
+                        .take(PLAIN_WORDS_NEAR)
+                        .any(|n| n.shown));
+            if !t.shown && !plain_near {
                 self.leet.push_sep(first.start, first.end);
                 continue;
             }
-            for u in units {
+            for u in (t.first as usize..t.end as usize).map(|i| all.unit(i)) {
                 let (c, subst) = canonical(u.ch);
                 // Every mask symbol is written `*`, the byte `rules::masked` looks for.
                 let c = if is_mask(u) { '*' } else { c };
@@ -1862,7 +1885,9 @@ impl<'a> FoldedRef<'a> {
 /// let f = chatguard::fold::fold("f.u.c.k off");
 /// assert_eq!(f.joined, "fuck");
 /// let f = chatguard::fold::fold("5h1t happens");
-/// assert_eq!(f.leet, "shit");
+/// assert_eq!(f.leet, "shit hapens"); // plain words beside a disguised one, collapsed
+/// let f = chatguard::fold::fold("no disguise here");
+/// assert_eq!(f.leet, "");
 /// ```
 #[must_use]
 pub fn fold(text: &str) -> Folded {

@@ -7,9 +7,10 @@
 //! UTF-8, inputs that fill the buffers, marks and invisibles between letters). Do not
 //! "fix" this copy: a change of behaviour belongs in the live code, with this oracle and
 //! its tests updated in the same commit and the reason given there. (The only edits are the
-//! visibility of `units` and `View::cap`, which the tests read and set, and one change of
+//! visibility of `units` and `View::cap`, which the tests read and set, and two changes of
 //! behaviour: masked words, `f*ck`, `sh#t`, kept whole in the leet view with each mask
-//! symbol written `*`; see [`masked_end`].)
+//! symbol written `*` (see [`masked_end`]); and the plain words up to four words from a
+//! disguised one in the leet view, so that `k1ll yourself` matches `kill yourself`.)
 #![allow(dead_code)] // a verbatim copy: not every helper is needed by the tests
 
 use super::{table, FoldStats};
@@ -798,12 +799,14 @@ impl FoldBuffers {
 
     fn build_leet_view(&mut self) {
         self.leet.clear();
+        // Which tokens show a disguise this view undoes. The plain words up to four words from
+        // one are written too (no `STRONG`), so that a term of several words matches across a
+        // disguised word and plain ones (`k1ll yourself`); a hit here needs a `STRONG` byte.
+        let mut shown = Vec::with_capacity(self.tokens.len());
         for t in &self.tokens {
             let units = &self.units[t.first as usize..t.end as usize];
             if !t.leetish {
-                if let Some(u) = units.first() {
-                    self.leet.push_sep(u.start, u.end);
-                }
+                shown.push(false);
                 continue;
             }
             let mut alpha = false;
@@ -822,7 +825,13 @@ impl FoldBuffers {
                 self.stats.mixed_script_words += 1;
             }
             let qualifies = alpha || units.iter().any(|u| matches!(u.ch, '@' | '$'));
-            if !(qualifies && strong) {
+            shown.push(qualifies && strong);
+        }
+        for (k, (t, &show)) in self.tokens.iter().zip(&shown).enumerate() {
+            let units = &self.units[t.first as usize..t.end as usize];
+            // A plain word up to four words from a disguised one.
+            let near = (k.saturating_sub(4)..=k + 4).any(|n| shown.get(n) == Some(&true));
+            if !show && (!near || t.leetish) {
                 if let Some(u) = units.first() {
                     self.leet.push_sep(u.start, u.end);
                 }
