@@ -799,7 +799,7 @@ impl Filter {
             reasons.push(format!(
                 "{} hit of `{}` ({}:{}) reaches {} for {} messages (review at {}, block at {})",
                 worst.hit.severity,
-                worst.rule.pattern(),
+                worst.rule.pattern_shown(),
                 worst.rule.file(),
                 worst.rule.line(),
                 policy.action(worst.hit.severity),

@@ -81,7 +81,7 @@ fn rules_of(filter: &Filter, line: &[u8], kind: MessageKind) -> String {
         .iter()
         .map(|h| {
             let r = filter.rule(h.rule);
-            format!("{} ({}:{})", r.pattern(), r.file(), r.line())
+            format!("{} ({}:{})", r.pattern_shown(), r.file(), r.line())
         })
         .collect();
     rules.join(", ")

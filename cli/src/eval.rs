@@ -317,12 +317,7 @@ pub(crate) fn run(filter: &Filter, args: &EvalArgs) -> Result<ExitCode> {
             }
             (false, true) => {
                 fp += 1;
-                let rules: Vec<&str> = v
-                    .hits()
-                    .iter()
-                    .map(|h| filter.rule(h.rule).pattern())
-                    .collect();
-                false_alarms.push((row, rules.join(", ")));
+                false_alarms.push((row, crate::rules_shown(filter, v.hits())));
             }
             (false, false) => tn += 1,
         }

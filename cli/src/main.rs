@@ -337,14 +337,28 @@ fn write_text(out: &mut String, filter: &Filter, line: usize, text: &[u8], v: &V
     }
     out.push_str(&String::from_utf8_lossy(&text[at..]));
     if v.flagged() {
-        let rules: Vec<&str> = v
-            .hits()
-            .iter()
-            .map(|h| filter.rule(h.rule).pattern())
-            .collect();
-        let _ = write!(out, "    [{}]", rules.join(", "));
+        let _ = write!(out, "    [{}]", rules_shown(filter, v.hits()));
     }
     out.push('\n');
+}
+
+/// The rules of `hits` for people to read, each once, in order: a long pattern by its start
+/// and where it is written (`/(?:\b(?:you are|you re|youre|you r|u ar… (en/hostility.rules:41)`).
+pub(crate) fn rules_shown(filter: &chatguard::Filter, hits: &[chatguard::Hit]) -> String {
+    let mut rules: Vec<String> = Vec::new();
+    for h in hits {
+        let r = filter.rule(h.rule);
+        let pattern = r.pattern_shown();
+        let text = if pattern == r.pattern() {
+            pattern.into_owned()
+        } else {
+            format!("{pattern} ({}:{})", r.file(), r.line())
+        };
+        if !rules.contains(&text) {
+            rules.push(text);
+        }
+    }
+    rules.join(", ")
 }
 
 /// `text` with the given byte ranges highlighted: bold red on a terminal (unless `NO_COLOR`
@@ -435,7 +449,7 @@ fn print_explanation(e: &chatguard::Explanation, message: &str, kind: MessageKin
             highlight(message, &[h.hit.span], colour),
             h.hit.span.start,
             h.hit.span.end,
-            r.pattern(),
+            r.pattern_shown(),
             r.file(),
             r.line(),
             r.categories(),

@@ -381,6 +381,26 @@ impl Rule {
         &self.written
     }
 
+    /// The pattern for people to read: whole, or its first 40 characters and `…` when it is
+    /// longer than 48 (a large regex); [`pattern`](Self::pattern) is always whole.
+    ///
+    /// ```
+    /// let mut rules = chatguard::RuleSet::new();
+    /// rules.add_file("a.rules", "[insult]\nnoob\nregex: /(?:aaaaaaaaaa|bbbbbbbbbb|cccccccccc|dddddddddd|eeeeeeeeee)/\n").unwrap();
+    /// let filter = chatguard::FilterBuilder::new().rules(rules).build().unwrap();
+    /// assert_eq!(filter.rules()[0].pattern_shown(), "noob");
+    /// assert_eq!(filter.rules()[1].pattern_shown(), "/(?:aaaaaaaaaa|bbbbbbbbbb|cccccccccc|ddd…");
+    /// ```
+    #[must_use]
+    pub fn pattern_shown(&self) -> std::borrow::Cow<'_, str> {
+        const SHOWN: usize = 48;
+        if self.written.chars().count() <= SHOWN {
+            return std::borrow::Cow::Borrowed(&self.written);
+        }
+        let start: String = self.written.chars().take(SHOWN - 8).collect();
+        std::borrow::Cow::Owned(format!("{start}…"))
+    }
+
     /// The categories.
     #[must_use]
     pub fn categories(&self) -> Categories {
