@@ -219,29 +219,17 @@ impl Matcher {
                     for alternative in &alternatives {
                         let forms = term_forms(&mut fold, alternative);
                         matchable |= forms.word.is_some() || forms.canon.is_some();
-                        if let Some((text, runs)) = forms.word {
-                            word.add(
-                                text,
-                                PatternUse {
+                        for (table, form) in [(&mut word, forms.word), (&mut canon, forms.canon)] {
+                            if let Some((text, runs)) = form {
+                                let u = PatternUse {
                                     rule: id,
                                     runs: runs.into(),
                                     wildcard: *wildcard,
                                     allow,
                                     gate: None,
-                                },
-                            );
-                        }
-                        if let Some((text, runs)) = forms.canon {
-                            canon.add(
-                                text,
-                                PatternUse {
-                                    rule: id,
-                                    runs: runs.into(),
-                                    wildcard: *wildcard,
-                                    allow,
-                                    gate: None,
-                                },
-                            );
+                                };
+                                table.add(text, u);
+                            }
                         }
                     }
                     if !matchable {
