@@ -169,6 +169,8 @@ impl Matcher {
         let mut word = PatternTable::default();
         let mut canon = PatternTable::default();
         let mut regexes = Vec::new();
+        // For each regex, its gate literals (see `regex_literals`).
+        let mut literal_sides = Vec::new();
         let mut for_rules_of: Vec<Box<[u32]>> = Vec::with_capacity(rules.entries.len());
         let mut fold = FoldBuffers::new(64);
         // `for=` names a blocked term as written; resolve it after every term is known.
@@ -259,8 +261,9 @@ impl Matcher {
                 }
                 EntryKind::Regex { pattern } => {
                     match compile_regex(pattern, limits.max_regex_size) {
-                        Ok(re) => {
+                        Ok((re, hir)) => {
                             regexes.push((id, re));
+                            literal_sides.push(regex_literals(&hir));
                             for_rules_of.push(Box::default());
                         }
                         Err((message, hint)) => {
@@ -286,9 +289,9 @@ impl Matcher {
             return Err(Error::rules(errors));
         }
         let mut gates = Vec::with_capacity(regexes.len());
-        for (k, &(rule, _)) in regexes.iter().enumerate() {
+        for (k, regex_sides) in literal_sides.into_iter().enumerate() {
             let mut sides = 0;
-            for (side, literals) in regex_literals(rules, rule) {
+            for (side, literals) in regex_sides {
                 sides |= side;
                 for literal in literals {
                     let gate = PatternUse {
@@ -729,13 +732,17 @@ impl PatternTable {
 type RuleRegex = DfaRegex<dense::DFA<Vec<u32>>>;
 
 /// Compiles a rule regex to dense DFAs and nothing else, so that searching needs no cache and
-/// never allocates: `Err` (a message and a hint) when the pattern is invalid or a DFA would
-/// take more than `max_size` bytes, rather than a slower engine with a growing cache.
+/// never allocates; returns them with the parsed pattern (for [`regex_literals`]). `Err` (a
+/// message and a hint) when the pattern is invalid or a DFA would take more than `max_size`
+/// bytes, rather than a slower engine with a growing cache.
 ///
 /// Word boundaries (`\b`, `\B`, `\<`, `\>`) are ASCII ones: the folded text is ASCII letters
 /// and digits but for the letters of other scripts, and a DFA stops at a non-ASCII byte next
 /// to a Unicode word boundary, where a search would have to fall back to a slower engine.
-fn compile_regex(pattern: &str, max_size: usize) -> Result<RuleRegex, (String, &'static str)> {
+fn compile_regex(
+    pattern: &str,
+    max_size: usize,
+) -> Result<(RuleRegex, regex_syntax::hir::Hir), (String, &'static str)> {
     use regex_automata::nfa::thompson;
     use regex_automata::{dfa::StartKind, MatchKind};
     let hir = regex_syntax::ParserBuilder::new()
@@ -806,7 +813,7 @@ fn compile_regex(pattern: &str, max_size: usize) -> Result<RuleRegex, (String, &
             .start_kind(StartKind::Anchored)
             .match_kind(MatchKind::All),
     )?;
-    Ok(DfaRegex::builder().build_from_dfas(forward, reverse))
+    Ok((DfaRegex::builder().build_from_dfas(forward, reverse), hir))
 }
 
 /// `hir` with every Unicode word boundary made an ASCII one (see [`compile_regex`]).
@@ -849,22 +856,11 @@ fn ascii_word_boundaries(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir
 /// kill` or `i will kill` is, `/you(?: are)? (?:trash|clown)/` only where both `you` and
 /// `trash` or `clown` are. A side with no finite set (`/.*x/` has no start literals), or
 /// with an empty literal, is left out; a regex with neither side runs on every message.
-fn regex_literals(rules: &RuleSet, rule: u32) -> Vec<(u8, Vec<String>)> {
+fn regex_literals(hir: &regex_syntax::hir::Hir) -> Vec<(u8, Vec<String>)> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let Some(EntryKind::Regex { pattern }) = rules.entries.get(rule as usize).map(|(_, e)| &e.kind)
-    else {
-        return Vec::new();
-    };
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .nest_limit(64)
-        .build()
-        .parse(pattern)
-    else {
-        return Vec::new();
-    };
     let mut sides = Vec::new();
     for (side, kind) in [(START, ExtractKind::Prefix), (END, ExtractKind::Suffix)] {
-        let seq = Extractor::new().kind(kind).extract(&hir);
+        let seq = Extractor::new().kind(kind).extract(hir);
         let Some(literals) = seq.literals() else {
             continue;
         };
