@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aho_corasick::automaton::OverlappingState;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::automaton::Automaton as AcAutomaton;
+use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind, PatternID, StartKind};
 use regex_automata::dfa::{dense, regex::Regex as DfaRegex};
 
 use super::masked::{MaskIndex, UseKey, MASK};
@@ -43,11 +43,73 @@ const END: u8 = 2;
 
 #[derive(Clone, Debug)]
 struct Automaton {
-    ac: AhoCorasick,
+    ac: Terms,
     uses: Vec<Vec<PatternUse>>,
     /// The single-word patterns again, for masked words (built for the canonical automaton
     /// only, which searches the leet view that holds them; empty for the word automaton).
     masked: MaskIndex,
+}
+
+/// A term automaton: a DFA, or a contiguous NFA for pattern sets whose DFA would be too
+/// large. Walked byte by byte here (see [`for_each_match`](Terms::for_each_match)) rather
+/// than through `AhoCorasick`'s overlapping iterator, whose per-call set-up cost more than
+/// the stepping on a chat line.
+#[derive(Clone, Debug)]
+enum Terms {
+    Dfa(dfa::DFA),
+    Nfa(contiguous::NFA),
+}
+
+impl Terms {
+    fn build(patterns: &[String]) -> Result<Terms, Error> {
+        let dfa = dfa::DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(patterns);
+        match dfa {
+            Ok(dfa) => Ok(Terms::Dfa(dfa)),
+            Err(_) => contiguous::NFA::builder()
+                .match_kind(MatchKind::Standard)
+                .prefilter(false)
+                .build(patterns)
+                .map(Terms::Nfa)
+                .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}"))),
+        }
+    }
+
+    /// Calls `f(pattern, start, end)` for every occurrence of every pattern in `text`,
+    /// overlapping ones included, in order of their end.
+    #[inline]
+    fn for_each_match(&self, text: &[u8], f: impl FnMut(PatternID, usize, usize)) {
+        match self {
+            Terms::Dfa(a) => walk(a, text, f),
+            Terms::Nfa(a) => walk(a, text, f),
+        }
+    }
+}
+
+/// The overlapping search of an unanchored automaton with no prefilter: one transition per
+/// byte, and the matches of each match state entered.
+#[inline]
+fn walk<A: AcAutomaton>(a: &A, text: &[u8], mut f: impl FnMut(PatternID, usize, usize)) {
+    let Ok(mut sid) = a.start_state(Anchored::No) else {
+        return;
+    };
+    for (i, &b) in text.iter().enumerate() {
+        sid = a.next_state(Anchored::No, sid, b);
+        if a.is_special(sid) {
+            if a.is_dead(sid) {
+                return;
+            }
+            if a.is_match(sid) {
+                for k in 0..a.match_len(sid) {
+                    let pattern = a.match_pattern(sid, k);
+                    f(pattern, i + 1 - a.pattern_len(pattern), i + 1);
+                }
+            }
+        }
+    }
 }
 
 /// Everything compiled from a rule set. Immutable; shared by all threads.
@@ -414,17 +476,8 @@ impl Matcher {
         out: &mut MatchBuffers,
     ) {
         let text = &view.text;
-        let mut state = OverlappingState::start();
-        loop {
-            if a.ac
-                .try_find_overlapping(Input::new(text), &mut state)
-                .is_err()
-            {
-                break;
-            }
-            let Some(m) = state.get_match() else { break };
-            let (s, e) = (m.start(), m.end());
-            for u in &a.uses[m.pattern().as_usize()] {
+        a.ac.for_each_match(text, |pattern, s, e| {
+            for u in &a.uses[pattern.as_usize()] {
                 if let Some((regex, side)) = u.gate {
                     let regex = regex as usize;
                     out.armed[regex] |= side;
@@ -445,7 +498,7 @@ impl Matcher {
                 }
                 self.record(u, view, which, (s, e), live, out);
             }
-        }
+        });
     }
 
     /// The terms the masked words of the leet view (`f*ck`, `c**t`) stand for, found through
@@ -710,16 +763,7 @@ impl PatternTable {
         if self.patterns.is_empty() {
             return Ok(None);
         }
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&self.patterns)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&self.patterns)
-            })
-            .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}")))?;
+        let ac = Terms::build(&self.patterns)?;
         Ok(Some(Automaton {
             ac,
             uses: self.uses,
@@ -955,5 +999,71 @@ mod tests {
             "`such` is not in the regex"
         );
         assert!(built_plain(&m, "xqqqzz"));
+    }
+}
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+    use aho_corasick::AhoCorasick;
+
+    /// Every occurrence, as `AhoCorasick`'s overlapping iterator reports them: the oracle.
+    fn oracle(patterns: &[String], text: &[u8]) -> Vec<(u32, usize, usize)> {
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .unwrap();
+        ac.find_overlapping_iter(text)
+            .map(|m| (m.pattern().as_u32(), m.start(), m.end()))
+            .collect()
+    }
+
+    fn walked(terms: &Terms, text: &[u8]) -> Vec<(u32, usize, usize)> {
+        let mut found = Vec::new();
+        terms.for_each_match(text, |p, s, e| found.push((p.as_u32(), s, e)));
+        found
+    }
+
+    fn both(patterns: &[String]) -> [Terms; 2] {
+        let Terms::Dfa(dfa) = Terms::build(patterns).unwrap() else {
+            panic!("a small pattern set builds a DFA");
+        };
+        let nfa = contiguous::NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(patterns)
+            .unwrap();
+        [Terms::Dfa(dfa), Terms::Nfa(nfa)]
+    }
+
+    #[test]
+    fn overlapping_and_nested_terms() {
+        let patterns: Vec<String> = ["ass", "assassin", "sass", "s", "in"]
+            .iter()
+            .map(|&p| p.to_owned())
+            .collect();
+        let text = b"an assassin's sassy ass";
+        let expected = oracle(&patterns, text);
+        assert!(expected.len() > 10, "{expected:?}");
+        for terms in both(&patterns) {
+            assert_eq!(walked(&terms, text), expected);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// The byte-by-byte walk of the DFA and of the NFA finds exactly what the overlapping
+        /// iterator finds, in the same order.
+        #[test]
+        fn walk_finds_what_the_overlapping_iterator_finds(
+            patterns in proptest::collection::vec("[abc ]{1,5}", 1..8),
+            text in "[abcd ]{0,40}",
+        ) {
+            let expected = oracle(&patterns, text.as_bytes());
+            for terms in both(&patterns) {
+                proptest::prop_assert_eq!(walked(&terms, text.as_bytes()), expected.clone());
+            }
+        }
     }
 }
