@@ -107,7 +107,8 @@ impl Default for Policy {
     }
 }
 
-/// The probabilities the loaded models gave a message; `None` for a model not loaded.
+/// The probabilities the loaded models gave a message; `None` for a model not loaded, and
+/// for the text models (spam, toxicity) when the message is empty.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ModelScores {
     /// Probability that the message is spam.

@@ -552,7 +552,15 @@ impl Filter {
         let inner = &*self.inner;
         let kind = message.message_kind();
         let whisper = self.whisper_scoring(message);
-        let scores = if inner.spam.is_some() || inner.toxicity.is_some() || whisper.is_some() {
+        // An empty message has no text for the text models to judge (a model's intercept alone
+        // is not a judgement of it); the whisper model judges the sender, not the text.
+        let has_text = !message.text().is_empty();
+        let (spam, toxicity) = if has_text {
+            (inner.spam.as_ref(), inner.toxicity.as_ref())
+        } else {
+            (None, None)
+        };
+        let scores = if spam.is_some() || toxicity.is_some() || whisper.is_some() {
             self.extract(scratch, message, oversized);
             let f = &mut scratch.features;
             // The linear models in one pass over the unmerged features; any other model on
@@ -573,8 +581,8 @@ impl Filter {
                 _ => m.predict_proba(row) as f32,
             };
             ModelScores {
-                spam: inner.spam.as_ref().map(|m| score(0, m)),
-                toxicity: inner.toxicity.as_ref().map(|m| score(1, m)),
+                spam: spam.map(|m| score(0, m)),
+                toxicity: toxicity.map(|m| score(1, m)),
                 whisper: whisper.map(|m| score(2, m)),
             }
         } else {

@@ -164,6 +164,12 @@ fn default_filter_scores_spam_and_toxicity() {
         );
         assert!((0.0..=1.0).contains(&v.score()));
     }
+    // An empty message is not given to the text models: there is nothing for them to judge.
+    let empty = filter.check(&Message::new(""));
+    assert_eq!(empty.scores(), ModelScores::default());
+    assert!(!empty.flagged());
+    let whitespace = filter.check(&Message::new(" "));
+    assert!(whitespace.scores().toxicity.is_some() && !whitespace.flagged());
     let rules_only = Filter::default_english().unwrap();
     let v = rules_only.check(&Message::new("gg"));
     assert_eq!(v.scores(), ModelScores::default());
