@@ -287,10 +287,12 @@ impl Scratch {
     #[must_use]
     pub fn new(filter: &Filter) -> Scratch {
         let inner = &filter.inner;
+        let fold = FoldBuffers::new(inner.config.max_message_bytes);
+        let max_plain = fold.plain.text.capacity();
         Scratch {
             filter_id: inner.id,
-            fold: FoldBuffers::new(inner.config.max_message_bytes),
-            matches: MatchBuffers::new(&inner.matcher, inner.config.max_hits),
+            fold,
+            matches: MatchBuffers::new(&inner.matcher, inner.config.max_hits, max_plain),
             features: FeatureBuffers::new(),
         }
     }

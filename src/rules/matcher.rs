@@ -112,6 +112,76 @@ fn walk<A: AcAutomaton>(a: &A, text: &[u8], mut f: impl FnMut(PatternID, usize, 
     }
 }
 
+/// The next non-empty match of `re` in `text` at or after `*at`, as `(start, end)`; moves `*at`
+/// past it.
+fn next_regex_match(re: &RuleRegex, text: &[u8], at: &mut usize) -> Option<(usize, usize)> {
+    while *at <= text.len() {
+        let input = regex_automata::Input::new(text).range(*at..);
+        // No search can fail: the DFAs have no quit bytes (see `compile_regex`).
+        let m = re.try_search(&input).ok().flatten()?;
+        *at = if m.end() > m.start() {
+            m.end()
+        } else {
+            m.end() + 1
+        };
+        if m.start() < m.end() {
+            return Some((m.start(), m.end()));
+        }
+    }
+    None
+}
+
+/// The letter a digit stands for in leetspeak (`0` for a digit that stands for none).
+const fn leet_letter(b: u8) -> u8 {
+    match b {
+        b'0' => b'o',
+        b'1' => b'i',
+        b'3' => b'e',
+        b'4' => b'a',
+        b'5' => b's',
+        b'7' => b't',
+        b'8' => b'b',
+        b'9' => b'g',
+        _ => 0,
+    }
+}
+
+/// Writes `plain` into `out` with the digits of every word that mixes ASCII letters and
+/// digits replaced by the letters they stand for, and a lone `1` read as `i` (`1 w1ll` → `i
+/// will`); byte for byte, so offsets into `out` are offsets into `plain`. Returns whether
+/// anything was replaced. `out` keeps its capacity (at least `plain`'s: allocates nothing).
+fn unleet(plain: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    out.extend_from_slice(plain);
+    let mut changed = false;
+    let mut i = 0;
+    while i < out.len() {
+        if !out[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < out.len() && out[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let word = &mut out[start..i];
+        let letters = word.iter().any(u8::is_ascii_alphabetic);
+        let leet = word.iter().any(|&b| leet_letter(b) != 0);
+        if letters && leet {
+            for b in word.iter_mut() {
+                if leet_letter(*b) != 0 {
+                    *b = leet_letter(*b);
+                }
+            }
+            changed = true;
+        } else if word == b"1" {
+            word[0] = b'i';
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// Everything compiled from a rule set. Immutable; shared by all threads.
 #[derive(Clone, Debug)]
 pub(crate) struct Matcher {
@@ -164,10 +234,16 @@ pub(crate) struct MatchBuffers {
     armed_any: bool,
     /// Some regex found every gate side it needs.
     plain_wanted: bool,
+    /// For each regex, the gate sides found in the leet view (for the leetspeak pass).
+    leet_armed: Vec<u8>,
+    /// The plain view with leetspeak read as letters (see [`unleet`]), for the regexes.
+    unleeted: Vec<u8>,
 }
 
 impl MatchBuffers {
-    pub fn new(matcher: &Matcher, max_hits: usize) -> MatchBuffers {
+    /// Buffers for `matcher`'s hits, at most `max_hits` of them, over plain views of at most
+    /// `max_plain` bytes.
+    pub fn new(matcher: &Matcher, max_hits: usize, max_plain: usize) -> MatchBuffers {
         MatchBuffers {
             raw: Vec::with_capacity(max_hits * 8),
             permits: Vec::with_capacity(max_hits * 8),
@@ -178,8 +254,14 @@ impl MatchBuffers {
             per_category: [Severity::None; 6],
             evasive: false,
             armed: vec![0; matcher.regexes.len()],
+            leet_armed: vec![0; matcher.regexes.len()],
             armed_any: false,
             plain_wanted: false,
+            unleeted: Vec::with_capacity(if matcher.regexes.is_empty() {
+                0
+            } else {
+                max_plain
+            }),
         }
     }
 
@@ -194,6 +276,7 @@ impl MatchBuffers {
         self.evasive = false;
         if self.armed_any {
             self.armed.fill(0);
+            self.leet_armed.fill(0);
             self.armed_any = false;
         }
         self.plain_wanted = false;
@@ -363,6 +446,11 @@ impl Matcher {
                         allow: false,
                         gate: Some((u32::try_from(k).unwrap_or(u32::MAX), side)),
                     };
+                    // The same literal in the canonical alphabet, found in the leet view, arms
+                    // the regex for the leetspeak pass (see `Matcher::find`).
+                    if let Some((text, _)) = term_forms(&mut fold, &literal).canon {
+                        canon.add(text, gate.clone());
+                    }
                     word.add(literal, gate);
                 }
             }
@@ -436,33 +524,48 @@ impl Matcher {
             if !fold.plain_built || !armed || !live(&self.rules[*rule as usize]) {
                 continue;
             }
-            let text = &fold.plain.text;
-            let mut input = regex_automata::Input::new(text);
-            // No search can fail: the DFAs have no quit bytes (see `compile_regex`).
-            while let Ok(Some(m)) = re.try_search(&input) {
-                if m.start() < m.end() {
-                    let span = fold.plain.span(m.start(), m.end());
-                    push_raw(
-                        out,
-                        RawHit {
-                            rule: *rule,
-                            span,
-                            view: View::Regex,
-                            disguised: false,
-                        },
-                        &self.rules,
-                    );
-                }
-                let next = if m.end() > m.start() {
-                    m.end()
-                } else {
-                    m.end() + 1
+            let mut at = 0;
+            while let Some((s, e)) = next_regex_match(re, &fold.plain.text, &mut at) {
+                let hit = RawHit {
+                    rule: *rule,
+                    span: fold.plain.span(s, e),
+                    view: View::Regex,
+                    disguised: false,
                 };
-                if next > text.len() {
-                    break;
-                }
-                input.set_start(next);
+                push_raw(out, hit, &self.rules);
             }
+        }
+        // Regexes do not see through leetspeak in the plain view. When the fold undid some (the
+        // leet view holds a disguised word), they run again over the plain view with the digits
+        // of words that mix letters and digits read as the letters they stand for (`y0u ar3
+        // s0 tr4sh`) when the canonical automaton found their gate literals in the leet view,
+        // and keep the matches that needed it.
+        let leet_armed = |k: usize| all || out.leet_armed[k] == self.gates[k];
+        if !fold.leet.text.is_empty() && (0..self.regexes.len()).any(leet_armed) {
+            fold.ensure_plain(input);
+            let mut text = std::mem::take(&mut out.unleeted);
+            if fold.plain_built && unleet(&fold.plain.text, &mut text) {
+                for (k, (rule, re)) in self.regexes.iter().enumerate() {
+                    let armed = all || out.leet_armed[k] == self.gates[k];
+                    if !armed || !live(&self.rules[*rule as usize]) {
+                        continue;
+                    }
+                    let mut at = 0;
+                    while let Some((s, e)) = next_regex_match(re, &text, &mut at) {
+                        if text[s..e] == fold.plain.text[s..e] {
+                            continue;
+                        }
+                        let hit = RawHit {
+                            rule: *rule,
+                            span: fold.plain.span(s, e),
+                            view: View::Regex,
+                            disguised: true,
+                        };
+                        push_raw(out, hit, &self.rules);
+                    }
+                }
+            }
+            out.unleeted = text;
         }
         self.resolve(out);
     }
@@ -480,9 +583,18 @@ impl Matcher {
             for u in &a.uses[pattern.as_usize()] {
                 if let Some((regex, side)) = u.gate {
                     let regex = regex as usize;
-                    out.armed[regex] |= side;
-                    out.armed_any = true;
-                    out.plain_wanted |= out.armed[regex] == self.gates[regex];
+                    match which {
+                        View::Word => {
+                            out.armed[regex] |= side;
+                            out.armed_any = true;
+                            out.plain_wanted |= out.armed[regex] == self.gates[regex];
+                        }
+                        View::Leet => {
+                            out.leet_armed[regex] |= side;
+                            out.armed_any = true;
+                        }
+                        _ => {}
+                    }
                     continue;
                 }
                 let fits = if which == View::Joined {
@@ -959,7 +1071,7 @@ mod tests {
     fn built_plain(m: &Matcher, text: &str) -> bool {
         let mut fold = FoldBuffers::new(512);
         fold.fold_for_rules(text.as_bytes(), false);
-        let mut out = MatchBuffers::new(m, 64);
+        let mut out = MatchBuffers::new(m, 64, fold.plain.text.capacity());
         m.find(&mut fold, text.as_bytes(), MessageKind::Chat, &mut out);
         fold.plain_built
     }
@@ -1065,5 +1177,89 @@ mod walk_tests {
                 proptest::prop_assert_eq!(walked(&terms, text.as_bytes()), expected.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod unleet_tests {
+    use super::*;
+
+    #[test]
+    fn digits_of_mixed_words_read_as_letters() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("y0u ar3 s0 tr4sh", "you are so trash", true),
+            ("1 w1ll k1ll y0u", "i will kill you", true),
+            ("usel3ss n00b", "useless noob", true),
+            // Numbers alone and words without a digit are left as they are.
+            (
+                "you are 2nd with 50 kills",
+                "you are 2nd with 50 kills",
+                false,
+            ),
+            ("m4x lvl 50", "max lvl 50", true),
+            ("gg 2 ez", "gg 2 ez", false),
+            ("level 50", "level 50", false),
+            ("", "", false),
+            ("caf\u{e9} 4u", "caf\u{e9} au", true),
+        ];
+        let mut out = Vec::with_capacity(64);
+        for &(plain, expected, changed) in cases {
+            assert_eq!(unleet(plain.as_bytes(), &mut out), changed, "{plain}");
+            assert_eq!(out, expected.as_bytes(), "{plain}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Byte for byte (offsets carry over), and only digits ever change.
+        #[test]
+        fn unleet_keeps_length_and_changes_only_digits(text in "[a-z0-9 ]{0,40}") {
+            let mut out = Vec::with_capacity(64);
+            unleet(text.as_bytes(), &mut out);
+            proptest::prop_assert_eq!(out.len(), text.len());
+            for (&a, &b) in text.as_bytes().iter().zip(&out) {
+                proptest::prop_assert!(a == b || a.is_ascii_digit());
+            }
+        }
+    }
+
+    #[test]
+    fn leetspeak_regex_hits_are_evasive_and_need_a_substitution() {
+        let set = {
+            let mut set = RuleSet::new();
+            set.add_file(
+                "t.rules",
+                "regex: /you are so (?:trash|bad)/ category=insult\n",
+            )
+            .unwrap();
+            set
+        };
+        let limits = CompileLimits {
+            max_rules: 100,
+            max_regex_size: 1 << 20,
+        };
+        let m = Matcher::compile(&set, limits).unwrap();
+        let find = |text: &str| {
+            let mut fold = FoldBuffers::new(512);
+            fold.fold_for_rules(text.as_bytes(), false);
+            let mut out = MatchBuffers::new(&m, 64, fold.plain.text.capacity());
+            m.find(&mut fold, text.as_bytes(), MessageKind::Chat, &mut out);
+            out.hits
+                .iter()
+                .map(|h| (h.span, out.evasive))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            find("y0u ar3 s0 tr4sh"),
+            [(Span { start: 0, end: 16 }, true)]
+        );
+        assert_eq!(
+            find("ok y0u are so b4d"),
+            [(Span { start: 3, end: 17 }, true)]
+        );
+        assert_eq!(
+            find("you are so trash"),
+            [(Span { start: 0, end: 16 }, false)]
+        );
+        assert!(find("y0u are 2nd").is_empty());
     }
 }
