@@ -1313,6 +1313,38 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
     Some((leet, singles))
 }
 
+/// [`ASCII_WORD`] flags, above the word letter: a digit, a leetspeak symbol (a token byte
+/// outside the words), a mask symbol, a capital I.
+const W_DIGIT: u16 = 1 << 8;
+const W_SYM: u16 = 1 << 9;
+const W_MASK: u16 = 1 << 10;
+const W_CAPITAL_I: u16 = 1 << 11;
+
+/// For each ASCII byte, its [`ASCII_WORD_LETTER`] (0 if none) and its `W_` flags: all that
+/// [`lay_out_ascii`] asks of a byte, in one load.
+static ASCII_WORD: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        let mut e = ASCII_WORD_LETTER[b] as u16;
+        match ascii_class(c) {
+            DIGIT => e |= W_DIGIT,
+            SYM => e |= W_SYM,
+            _ => {}
+        }
+        if c == b'*' || c == b'#' {
+            e |= W_MASK;
+        } else if c == b'I' {
+            e |= W_CAPITAL_I;
+        }
+        t[b] = e;
+        b += 1;
+    }
+    t
+};
+
 /// [`lay_out`] for the units of ASCII `bytes` (one a byte), straight from the bytes, a word
 /// at a time: a space (the span of the first separator after the previous word) before
 /// every word but the first, `TOKEN_START` on a word's first byte and `TOKEN_END` on its
@@ -1324,28 +1356,32 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     grow_zeroed(&mut view.meta, len);
     let (text, meta) = (&mut view.text[..len], &mut view.meta[..len]);
     let words = &mut view.words;
-    let mut out = 0;
-    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
-    let mut mask_after_word = false;
-    // Where the separator after the last word started, if a word was written.
-    let mut gap = None;
-    let mut at = 0;
-    while at < len {
-        let c = ASCII_WORD_LETTER[usize::from(bytes[at])];
-        if c == 0 {
-            if ASCII_CLASS[usize::from(bytes[at])] == SYM {
-                leet = true;
+    let (mut out, mut at) = (0, 0);
+    // The `W_` flags of every byte, ORed.
+    let mut seen = 0u16;
+    let (mut singles, mut token, mut longest) = (0u32, 0u32, 1u8);
+    // Where the separator after the last word started.
+    let mut sep = 0;
+    'words: loop {
+        let mut e;
+        loop {
+            if at == len {
+                break 'words;
+            }
+            e = ASCII_WORD[usize::from(bytes[at])];
+            if e & 0xFF != 0 {
+                break;
+            }
+            seen |= e;
+            if e & W_SYM != 0 {
                 token += 1;
             } else {
-                // A mask symbol right after a word may hide letters of it (`f*ck`).
-                mask_after_word |= token > 0 && matches!(bytes[at], b'*' | b'#');
                 singles += u32::from(token == 1);
                 token = 0;
             }
             at += 1;
-            continue;
         }
-        if let Some(sep) = gap {
+        if out > 0 {
             text[out] = b' ';
             meta[out] = ascii_meta(sep, 0);
             out += 1;
@@ -1354,12 +1390,43 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
             #[allow(clippy::cast_possible_truncation)]
             words.push(out as u32);
         }
+        // The word, repeats collapsed.
         let start = at;
-        let (run, digit);
-        (at, out, run, digit) = ascii_word(bytes, at, text, meta, out);
-        leet |= digit;
+        #[allow(clippy::cast_possible_truncation)]
+        let mut prev = e as u8;
+        seen |= e;
+        text[out] = prev;
+        meta[out] = ascii_meta(at, TOKEN_START);
+        out += 1;
+        at += 1;
+        let mut run = 1u8;
+        while at < len {
+            let e = ASCII_WORD[usize::from(bytes[at])];
+            #[allow(clippy::cast_possible_truncation)]
+            let c = e as u8;
+            if c == 0 {
+                break;
+            }
+            seen |= e;
+            if c == prev {
+                let last = &mut meta[out - 1];
+                last.run = last.run.saturating_add(1);
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    last.end = at as u32 + 1;
+                }
+                run = run.max(last.run);
+            } else {
+                text[out] = c;
+                meta[out] = ascii_meta(at, 0);
+                out += 1;
+                prev = c;
+            }
+            at += 1;
+        }
+        meta[out - 1].flags |= TOKEN_END;
         if run > 1 {
-            view.max_run = view.max_run.max(run);
+            longest = longest.max(run);
             // The word's own start when it was kept, else the last one kept.
             if let Some(w) = words.last_mut() {
                 *w |= WORD_HAS_RUN;
@@ -1369,24 +1436,37 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
         {
             token += (at - start) as u32;
         }
-        gap = Some(at);
+        sep = at;
     }
     singles += u32::from(token == 1);
-    leet |= mask_after_word && ascii_masks_a_letter(bytes);
-    // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
-    // looked for apart, its byte of the view found by its span.
-    for k in memchr::memchr_iter(b'I', bytes) {
-        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
-            let byte = meta[..out].partition_point(|m| m.end as usize <= k);
-            meta[byte].flags |= DISGUISE;
-            leet = true;
-        }
+    let mut leet = seen & (W_DIGIT | W_SYM) != 0;
+    // A mask symbol may hide letters of a word (`f*ck`).
+    leet = leet || (seen & W_MASK != 0 && ascii_masks_a_letter(bytes));
+    if seen & W_CAPITAL_I != 0 {
+        leet |= mark_capital_i(bytes, &mut meta[..out]);
     }
     view.text.truncate(out);
     view.meta.truncate(out);
-    view.last = (gap == Some(len)).then(|| char::from(view.text[out - 1]));
+    view.max_run = view.max_run.max(longest);
+    // Whether the text ends in a word.
+    view.last = (out > 0 && sep == len).then(|| char::from(view.text[out - 1]));
     view.last_len = 1;
     (leet, singles)
+}
+
+/// Marks `DISGUISE` on the bytes of the word view `meta` (of ASCII `bytes`) that stand for
+/// a capital I after a lower-case letter (see `U_CAPITAL_I`), and returns whether there
+/// was one. Rare, so looked for apart, each byte of the view found by its span.
+fn mark_capital_i(bytes: &[u8], meta: &mut [Meta]) -> bool {
+    let mut any = false;
+    for k in memchr::memchr_iter(b'I', bytes) {
+        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            let byte = meta.partition_point(|m| m.end as usize <= k);
+            meta[byte].flags |= DISGUISE;
+            any = true;
+        }
+    }
+    any
 }
 
 /// The meta of ASCII byte `at`, not collapsed.
@@ -1400,53 +1480,6 @@ fn ascii_meta(at: usize, flags: u8) -> Meta {
         run: 1,
         flags,
     }
-}
-
-/// Writes the word of ASCII letters and digits starting at `bytes[at]` into the view at
-/// `out`, repeats collapsed; returns where the word ends, where the view does, the longest
-/// run collapsed (1 when none was) and whether the word holds a digit.
-#[inline]
-fn ascii_word(
-    bytes: &[u8],
-    mut at: usize,
-    text: &mut [u8],
-    meta: &mut [Meta],
-    mut out: usize,
-) -> (usize, usize, u8, bool) {
-    let mut prev = ASCII_WORD_LETTER[usize::from(bytes[at])];
-    // Digits sort before letters.
-    let mut digit = prev <= b'9';
-    text[out] = prev;
-    meta[out] = ascii_meta(at, TOKEN_START);
-    out += 1;
-    at += 1;
-    let mut longest = 1u8;
-    while let Some(&b) = bytes.get(at) {
-        let c = ASCII_WORD_LETTER[usize::from(b)];
-        if c == 0 {
-            break;
-        }
-        if c <= b'9' {
-            digit = true;
-        }
-        if c == prev {
-            let last = &mut meta[out - 1];
-            last.run = last.run.saturating_add(1);
-            #[allow(clippy::cast_possible_truncation)]
-            {
-                last.end = at as u32 + 1;
-            }
-            longest = longest.max(last.run);
-        } else {
-            text[out] = c;
-            meta[out] = ascii_meta(at, 0);
-            out += 1;
-            prev = c;
-        }
-        at += 1;
-    }
-    meta[out - 1].flags |= TOKEN_END;
-    (at, out, longest, digit)
 }
 
 /// Zeroed metas to copy from: `Vec::resize` writes a `Meta` at a time, a copy from here is
