@@ -117,6 +117,19 @@ static ASCII_CLASS: [u8; 256] = {
     t
 };
 
+/// Each ASCII byte lower-cased, and its class in the high byte: a unit of it in one load.
+static ASCII_UNIT: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        t[b] = c.to_ascii_lowercase() as u16 | (ASCII_CLASS[b] as u16) << 8;
+        b += 1;
+    }
+    t
+};
+
 /// [`word_letter`] of each ASCII letter and digit lower-cased, 0 for the other bytes.
 static ASCII_WORD_LETTER: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -850,11 +863,12 @@ impl FoldBuffers {
         self.units.extend(bytes.iter().enumerate().map(|(k, &b)| {
             #[allow(clippy::cast_possible_truncation)]
             let at = start + k as u32;
+            let [lower, class] = ASCII_UNIT[usize::from(b)].to_le_bytes();
             Unit {
-                ch: char::from(b.to_ascii_lowercase()),
+                ch: char::from(lower),
                 start: at,
                 end: at + 1,
-                class: ASCII_CLASS[usize::from(b)],
+                class,
                 flags: 0,
             }
         }));
