@@ -961,6 +961,9 @@ impl FoldBuffers {
 
     /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
     /// if `join`. (They never read `self.units`, which `units` may be.)
+    // Not inlined, nor `build_word_view`: the ASCII loops inlined in `fold_general` keep more
+    // registers then (measured).
+    #[inline(never)]
     fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
         if !(leet || join) {
             return;
@@ -1168,6 +1171,7 @@ impl FoldBuffers {
     /// (a digit, a symbol, a confusable or a capital I after a lower-case letter) or a mask
     /// symbol could hide a letter ([`masks_a_letter`]), and how many tokens (runs of letters,
     /// digits and symbols) are one unit long.
+    #[inline(never)]
     fn build_word_view(&mut self) -> (bool, u32) {
         self.word.clear();
         match lay_out::<true>(&mut self.word, &self.units, self.wide) {
