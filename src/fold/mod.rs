@@ -1351,12 +1351,16 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
     let mut n = 0;
     let (mut prev, mut prev_len, mut longest) = (None, 0usize, 1u8);
     let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    // The flags of the letters and digits ORed, with bit 4 for a digit: a digit, a
+    // confusable or a capital I could be leetspeak.
+    let mut seen = 0u8;
     // Whether a mask symbol follows a letter, digit or symbol (see `masks_a_letter`).
     let mut mask_after_token = false;
     for u in units {
         if u.class <= DIGIT {
             if WORD {
-                leet |= u.class == DIGIT || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+                // ALPHA is 0 and DIGIT 1, shifted past the unit flags.
+                seen |= u.flags | u.class << 4;
                 token += 1;
             }
             let c = if WORD { word_letter(u.ch) } else { u.ch };
@@ -1434,6 +1438,7 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
     meta.truncate(n);
     (*last, *last_len, *max_run) = (prev, prev_len, longest);
     view.finish();
+    leet |= seen & (U_CONFUSABLE | U_CAPITAL_I | DIGIT << 4) != 0;
     Some((
         leet || (WORD && mask_after_token && masks_a_letter(units)),
         singles,
