@@ -1413,8 +1413,9 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
                 if u.class == SYM {
                     leet = true;
                     token += 1;
-                } else {
-                    mask_after_token |= token > 0 && is_mask(*u);
+                } else if token != 0 {
+                    // Only the first separator after a token changes anything.
+                    mask_after_token |= is_mask(*u);
                     singles += u32::from(token == 1);
                     token = 0;
                 }
@@ -1507,7 +1508,8 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
             seen |= e;
             if e & W_SYM != 0 {
                 token += 1;
-            } else {
+            } else if token != 0 {
+                // Only the first separator after a token changes anything.
                 singles += u32::from(token == 1);
                 token = 0;
             }
