@@ -117,6 +117,19 @@ static ASCII_CLASS: [u8; 256] = {
     t
 };
 
+/// Each ASCII byte lower-cased, and its class in the high byte: a unit of it in one load.
+static ASCII_UNIT: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        t[b] = c.to_ascii_lowercase() as u16 | (ASCII_CLASS[b] as u16) << 8;
+        b += 1;
+    }
+    t
+};
+
 /// [`word_letter`] of each ASCII letter and digit lower-cased, 0 for the other bytes.
 static ASCII_WORD_LETTER: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -596,21 +609,23 @@ impl FoldBuffers {
             self.fold_ascii(input)
         } else {
             self.decode(input);
-            let (leet, singles) = self.build_word_view();
-            (leet || masks_a_letter(&self.units[..]), singles)
+            self.build_word_view()
         };
         if leet || singles >= 3 {
             if self.units_state == Units::Pending {
                 // Read the units of ASCII input from its bytes rather than build them.
                 let units = AsciiUnits(&input[..self.ascii_room(input)]);
-                // Half the chat lines with a digit or a symbol would leave the leet view empty
-                // (`5 hit`, `wow!`, `10:30`): a scan of the bytes tells, quicker than the
-                // tokens (but not quicker than the view, when the tokens are needed anyway).
+                // Nine in ten chat lines with three single letters have no three in a row
+                // (`i think u are a ...`), and half the lines with a digit or a symbol would
+                // leave the leet view empty (`5 hit`, `wow!`, `10:30`): a scan of the bytes
+                // tells, quicker than the tokens (but not quicker than the view, when the
+                // tokens are needed anyway).
+                let join = singles >= 3 && ascii_join_is_possible(units.0);
                 leet = leet
-                    && (singles >= 3
+                    && (join
                         || ascii_leet_view_is_needed(units.0)
                         || ascii_masks_a_letter(units.0));
-                self.undo_leet_and_join(&units, leet, singles >= 3);
+                self.undo_leet_and_join(&units, leet, join);
             } else {
                 // Taken out (no allocation) so that the views can be written while it is read.
                 let units = std::mem::take(&mut self.units);
@@ -848,11 +863,12 @@ impl FoldBuffers {
         self.units.extend(bytes.iter().enumerate().map(|(k, &b)| {
             #[allow(clippy::cast_possible_truncation)]
             let at = start + k as u32;
+            let [lower, class] = ASCII_UNIT[usize::from(b)].to_le_bytes();
             Unit {
-                ch: char::from(b.to_ascii_lowercase()),
+                ch: char::from(lower),
                 start: at,
                 end: at + 1,
-                class: ASCII_CLASS[usize::from(b)],
+                class,
                 flags: 0,
             }
         }));
@@ -945,6 +961,9 @@ impl FoldBuffers {
 
     /// Splits `units` into tokens, then builds the leet view if `leet` and the joined view
     /// if `join`. (They never read `self.units`, which `units` may be.)
+    // Not inlined, nor `build_word_view`: the ASCII loops inlined in `fold_general` keep more
+    // registers then (measured).
+    #[inline(never)]
     fn undo_leet_and_join<S: UnitSource + ?Sized>(&mut self, units: &S, leet: bool, join: bool) {
         if !(leet || join) {
             return;
@@ -962,6 +981,10 @@ impl FoldBuffers {
     /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
     /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
     fn tokenize<S: UnitSource + ?Sized>(&mut self, units: &S) {
+        if let Some(bytes) = units.ascii() {
+            self.tokenize_ascii(bytes);
+            return;
+        }
         self.tokens.clear();
         let count = units.count();
         let mut i = 0;
@@ -1050,9 +1073,105 @@ impl FoldBuffers {
         }
     }
 
+    /// [`tokenize`](Self::tokenize) for the units of ASCII `bytes` (one a byte), read
+    /// from the bytes through a table rather than as units: the same tokens, for a third of
+    /// the instructions (measured on SMS, where most lines have tokens to undo). A unit's
+    /// character is its byte here, but for letters, which never count as separators.
+    fn tokenize_ascii(&mut self, bytes: &[u8]) {
+        self.tokens.clear();
+        let count = bytes.len();
+        let mut i = 0;
+        let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
+        let mut last_sep: Option<u8> = None;
+        while i < count {
+            let b = bytes[i];
+            let class = ASCII_CLASS[usize::from(b)];
+            if class >= SEP {
+                if last_sep != Some(b) {
+                    gap += 1;
+                    sig = sig.wrapping_mul(31).wrapping_add(u32::from(b));
+                }
+                gap_units += 1;
+                last_sep = Some(b);
+                apostrophe |= class == APOS;
+                i += 1;
+                continue;
+            }
+            // The run of letters, digits and symbols, and how many of its units the leet view
+            // could undo: digits, symbols and capital Is after a lower-case letter.
+            let mut j = i;
+            let mut leety = 0u32;
+            while j < count {
+                let t = ASCII_TOKEN[usize::from(bytes[j])];
+                if t == T_NONE {
+                    break;
+                }
+                leety += u32::from(
+                    t == T_LEETY
+                        || (t == T_CAPITAL_I && j > 0 && bytes[j - 1].is_ascii_lowercase()),
+                );
+                j += 1;
+            }
+            if j < count && matches!(bytes[j], b'*' | b'#') {
+                let units = AsciiUnits(bytes);
+                if let Some(masked) = masked_end(&units, i, count) {
+                    for k in j..masked {
+                        let v = units.unit(k);
+                        leety += u32::from(
+                            matches!(v.class, DIGIT | SYM)
+                                || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                                || is_mask(v),
+                        );
+                    }
+                    j = masked;
+                }
+            }
+            let (mut first, mut end) = (i, j);
+            while first < end && matches!(bytes[first], b'!' | b'(') {
+                first += 1;
+            }
+            while end > first && matches!(bytes[end - 1], b'!' | b'(') {
+                end -= 1;
+            }
+            // Trimmed symbols count as separators.
+            let lead = (first - i) as u32;
+            let trail = (j - end) as u32;
+            if first < end {
+                self.tokens.push(Token {
+                    first: first as u32,
+                    end: end as u32,
+                    gap: gap + u32::from(lead > 0),
+                    gap_units: gap_units + lead,
+                    apostrophe,
+                    sig: if lead > 0 {
+                        sig.wrapping_mul(31).wrapping_add(u32::from(b))
+                    } else {
+                        sig
+                    },
+                    // The trimmed symbols are all leetspeak symbols.
+                    leetish: leety > lead + trail,
+                    shown: false,
+                });
+                last_sep = (trail > 0).then(|| bytes[j - 1]);
+                sig = last_sep.map_or(0, u32::from);
+                gap = u32::from(trail > 0);
+                gap_units = trail;
+                apostrophe = false;
+            } else {
+                gap += 1;
+                gap_units += (j - i) as u32;
+                sig = sig.wrapping_mul(31).wrapping_add(u32::from(b));
+                last_sep = Some(bytes[j - 1]);
+            }
+            i = j;
+        }
+    }
+
     /// Builds the word view from the units, and returns whether a unit could be leetspeak
-    /// (a digit, a symbol, a confusable or a capital I after a lower-case letter) and how
-    /// many tokens (runs of letters, digits and symbols) are one unit long.
+    /// (a digit, a symbol, a confusable or a capital I after a lower-case letter) or a mask
+    /// symbol could hide a letter ([`masks_a_letter`]), and how many tokens (runs of letters,
+    /// digits and symbols) are one unit long.
+    #[inline(never)]
     fn build_word_view(&mut self) -> (bool, u32) {
         self.word.clear();
         match lay_out::<true>(&mut self.word, &self.units, self.wide) {
@@ -1083,7 +1202,7 @@ impl FoldBuffers {
         }
         singles += u32::from(token == 1);
         self.word.finish();
-        (leet, singles)
+        (leet || masks_a_letter(&self.units[..]), singles)
     }
 
     fn build_leet_view<S: UnitSource + ?Sized>(&mut self, all: &S) {
@@ -1205,8 +1324,10 @@ impl FoldBuffers {
 
 /// Lays `units` out in `view` (just cleared) as the word view (`WORD`: `v` written `u`,
 /// runs collapsed, word starts kept) or as the plain view; for the word view, returns what
-/// [`FoldBuffers::build_word_view`] returns. Returns `None`, having written nothing, when
+/// [`FoldBuffers::build_word_view`] returns (the mask scan only when a mask symbol follows
+/// a token, which most messages with a `*` or `#` lack). Returns `None`, having written nothing, when
 /// the view might fill: then each push must check for room, as `View::push_char` does.
+#[allow(clippy::too_many_lines)] // one pass over the units, each kind handled in place
 fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Option<(bool, u32)> {
     // The view takes at most a byte for each unit and `wide` more for its wider letters.
     let bound = units.len() + wide;
@@ -1230,10 +1351,16 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
     let mut n = 0;
     let (mut prev, mut prev_len, mut longest) = (None, 0usize, 1u8);
     let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
+    // The flags of the letters and digits ORed, with bit 4 for a digit: a digit, a
+    // confusable or a capital I could be leetspeak.
+    let mut seen = 0u8;
+    // Whether a mask symbol follows a letter, digit or symbol (see `masks_a_letter`).
+    let mut mask_after_token = false;
     for u in units {
         if u.class <= DIGIT {
             if WORD {
-                leet |= u.class == DIGIT || u.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0;
+                // ALPHA is 0 and DIGIT 1, shifted past the unit flags.
+                seen |= u.flags | u.class << 4;
                 token += 1;
             }
             let c = if WORD { word_letter(u.ch) } else { u.ch };
@@ -1286,7 +1413,9 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
                 if u.class == SYM {
                     leet = true;
                     token += 1;
-                } else {
+                } else if token != 0 {
+                    // Only the first separator after a token changes anything.
+                    mask_after_token |= is_mask(*u);
                     singles += u32::from(token == 1);
                     token = 0;
                 }
@@ -1310,8 +1439,44 @@ fn lay_out<const WORD: bool>(view: &mut View, units: &[Unit], wide: usize) -> Op
     meta.truncate(n);
     (*last, *last_len, *max_run) = (prev, prev_len, longest);
     view.finish();
-    Some((leet, singles))
+    leet |= seen & (U_CONFUSABLE | U_CAPITAL_I | DIGIT << 4) != 0;
+    Some((
+        leet || (WORD && mask_after_token && masks_a_letter(units)),
+        singles,
+    ))
 }
+
+/// [`ASCII_WORD`] flags, above the word letter: a digit, a leetspeak symbol (a token byte
+/// outside the words), a mask symbol, a capital I.
+const W_DIGIT: u16 = 1 << 8;
+const W_SYM: u16 = 1 << 9;
+const W_MASK: u16 = 1 << 10;
+const W_CAPITAL_I: u16 = 1 << 11;
+
+/// For each ASCII byte, its [`ASCII_WORD_LETTER`] (0 if none) and its `W_` flags: all that
+/// [`lay_out_ascii`] asks of a byte, in one load.
+static ASCII_WORD: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        let mut e = ASCII_WORD_LETTER[b] as u16;
+        match ascii_class(c) {
+            DIGIT => e |= W_DIGIT,
+            SYM => e |= W_SYM,
+            _ => {}
+        }
+        if c == b'*' || c == b'#' {
+            e |= W_MASK;
+        } else if c == b'I' {
+            e |= W_CAPITAL_I;
+        }
+        t[b] = e;
+        b += 1;
+    }
+    t
+};
 
 /// [`lay_out`] for the units of ASCII `bytes` (one a byte), straight from the bytes, a word
 /// at a time: a space (the span of the first separator after the previous word) before
@@ -1324,28 +1489,33 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
     grow_zeroed(&mut view.meta, len);
     let (text, meta) = (&mut view.text[..len], &mut view.meta[..len]);
     let words = &mut view.words;
-    let mut out = 0;
-    let (mut leet, mut singles, mut token) = (false, 0u32, 0u32);
-    let mut mask_after_word = false;
-    // Where the separator after the last word started, if a word was written.
-    let mut gap = None;
-    let mut at = 0;
-    while at < len {
-        let c = ASCII_WORD_LETTER[usize::from(bytes[at])];
-        if c == 0 {
-            if ASCII_CLASS[usize::from(bytes[at])] == SYM {
-                leet = true;
+    let (mut out, mut at) = (0, 0);
+    // The `W_` flags of every byte, ORed.
+    let mut seen = 0u16;
+    let (mut singles, mut token, mut longest) = (0u32, 0u32, 1u8);
+    // Where the separator after the last word started.
+    let mut sep = 0;
+    'words: loop {
+        let mut e;
+        loop {
+            if at == len {
+                break 'words;
+            }
+            e = ASCII_WORD[usize::from(bytes[at])];
+            if e & 0xFF != 0 {
+                break;
+            }
+            seen |= e;
+            if e & W_SYM != 0 {
                 token += 1;
-            } else {
-                // A mask symbol right after a word may hide letters of it (`f*ck`).
-                mask_after_word |= token > 0 && matches!(bytes[at], b'*' | b'#');
+            } else if token != 0 {
+                // Only the first separator after a token changes anything.
                 singles += u32::from(token == 1);
                 token = 0;
             }
             at += 1;
-            continue;
         }
-        if let Some(sep) = gap {
+        if out > 0 {
             text[out] = b' ';
             meta[out] = ascii_meta(sep, 0);
             out += 1;
@@ -1354,12 +1524,43 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
             #[allow(clippy::cast_possible_truncation)]
             words.push(out as u32);
         }
+        // The word, repeats collapsed.
         let start = at;
-        let (run, digit);
-        (at, out, run, digit) = ascii_word(bytes, at, text, meta, out);
-        leet |= digit;
+        #[allow(clippy::cast_possible_truncation)]
+        let mut prev = e as u8;
+        seen |= e;
+        text[out] = prev;
+        meta[out] = ascii_meta(at, TOKEN_START);
+        out += 1;
+        at += 1;
+        let mut run = 1u8;
+        while at < len {
+            let e = ASCII_WORD[usize::from(bytes[at])];
+            #[allow(clippy::cast_possible_truncation)]
+            let c = e as u8;
+            if c == 0 {
+                break;
+            }
+            seen |= e;
+            if c == prev {
+                let last = &mut meta[out - 1];
+                last.run = last.run.saturating_add(1);
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    last.end = at as u32 + 1;
+                }
+                run = run.max(last.run);
+            } else {
+                text[out] = c;
+                meta[out] = ascii_meta(at, 0);
+                out += 1;
+                prev = c;
+            }
+            at += 1;
+        }
+        meta[out - 1].flags |= TOKEN_END;
         if run > 1 {
-            view.max_run = view.max_run.max(run);
+            longest = longest.max(run);
             // The word's own start when it was kept, else the last one kept.
             if let Some(w) = words.last_mut() {
                 *w |= WORD_HAS_RUN;
@@ -1369,24 +1570,37 @@ fn lay_out_ascii(view: &mut View, bytes: &[u8]) -> (bool, u32) {
         {
             token += (at - start) as u32;
         }
-        gap = Some(at);
+        sep = at;
     }
     singles += u32::from(token == 1);
-    leet |= mask_after_word && ascii_masks_a_letter(bytes);
-    // A capital I after a lower-case letter is a disguise (see `U_CAPITAL_I`); rare, so
-    // looked for apart, its byte of the view found by its span.
-    for k in memchr::memchr_iter(b'I', bytes) {
-        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
-            let byte = meta[..out].partition_point(|m| m.end as usize <= k);
-            meta[byte].flags |= DISGUISE;
-            leet = true;
-        }
+    let mut leet = seen & (W_DIGIT | W_SYM) != 0;
+    // A mask symbol may hide letters of a word (`f*ck`).
+    leet = leet || (seen & W_MASK != 0 && ascii_masks_a_letter(bytes));
+    if seen & W_CAPITAL_I != 0 {
+        leet |= mark_capital_i(bytes, &mut meta[..out]);
     }
     view.text.truncate(out);
     view.meta.truncate(out);
-    view.last = (gap == Some(len)).then(|| char::from(view.text[out - 1]));
+    view.max_run = view.max_run.max(longest);
+    // Whether the text ends in a word.
+    view.last = (out > 0 && sep == len).then(|| char::from(view.text[out - 1]));
     view.last_len = 1;
     (leet, singles)
+}
+
+/// Marks `DISGUISE` on the bytes of the word view `meta` (of ASCII `bytes`) that stand for
+/// a capital I after a lower-case letter (see `U_CAPITAL_I`), and returns whether there
+/// was one. Rare, so looked for apart, each byte of the view found by its span.
+fn mark_capital_i(bytes: &[u8], meta: &mut [Meta]) -> bool {
+    let mut any = false;
+    for k in memchr::memchr_iter(b'I', bytes) {
+        if k > 0 && bytes[k - 1].is_ascii_lowercase() {
+            let byte = meta.partition_point(|m| m.end as usize <= k);
+            meta[byte].flags |= DISGUISE;
+            any = true;
+        }
+    }
+    any
 }
 
 /// The meta of ASCII byte `at`, not collapsed.
@@ -1400,53 +1614,6 @@ fn ascii_meta(at: usize, flags: u8) -> Meta {
         run: 1,
         flags,
     }
-}
-
-/// Writes the word of ASCII letters and digits starting at `bytes[at]` into the view at
-/// `out`, repeats collapsed; returns where the word ends, where the view does, the longest
-/// run collapsed (1 when none was) and whether the word holds a digit.
-#[inline]
-fn ascii_word(
-    bytes: &[u8],
-    mut at: usize,
-    text: &mut [u8],
-    meta: &mut [Meta],
-    mut out: usize,
-) -> (usize, usize, u8, bool) {
-    let mut prev = ASCII_WORD_LETTER[usize::from(bytes[at])];
-    // Digits sort before letters.
-    let mut digit = prev <= b'9';
-    text[out] = prev;
-    meta[out] = ascii_meta(at, TOKEN_START);
-    out += 1;
-    at += 1;
-    let mut longest = 1u8;
-    while let Some(&b) = bytes.get(at) {
-        let c = ASCII_WORD_LETTER[usize::from(b)];
-        if c == 0 {
-            break;
-        }
-        if c <= b'9' {
-            digit = true;
-        }
-        if c == prev {
-            let last = &mut meta[out - 1];
-            last.run = last.run.saturating_add(1);
-            #[allow(clippy::cast_possible_truncation)]
-            {
-                last.end = at as u32 + 1;
-            }
-            longest = longest.max(last.run);
-        } else {
-            text[out] = c;
-            meta[out] = ascii_meta(at, 0);
-            out += 1;
-            prev = c;
-        }
-        at += 1;
-    }
-    meta[out - 1].flags |= TOKEN_END;
-    (at, out, longest, digit)
 }
 
 /// Zeroed metas to copy from: `Vec::resize` writes a `Meta` at a time, a copy from here is
@@ -1550,6 +1717,45 @@ fn ascii_leet_view_is_needed(bytes: &[u8]) -> bool {
     acc & (L_LETTER | L_STRONG) == L_LETTER | L_STRONG
 }
 
+/// Whether the joined view of ASCII `bytes` could hold anything: whether three tokens in a
+/// row (see [`FoldBuffers::tokenize`]) are one unit long, which a run that
+/// [`FoldBuffers::build_joined_view`] joins needs. Each run of letters, digits and symbols
+/// is taken for a token, trimmed of the `!` and `(` at its ends (none if nothing is left);
+/// a masked word that `tokenize` makes of several runs is longer than one unit, so taking
+/// its runs apart can only find more single ones, never fewer.
+fn ascii_join_is_possible(bytes: &[u8]) -> bool {
+    let (mut i, mut in_a_row) = (0, 0);
+    while i < bytes.len() {
+        if ASCII_CLASS[usize::from(bytes[i])] > SYM {
+            i += 1;
+            continue;
+        }
+        let mut first = i;
+        while i < bytes.len() && ASCII_CLASS[usize::from(bytes[i])] <= SYM {
+            i += 1;
+        }
+        let mut end = i;
+        while first < end && matches!(bytes[first], b'!' | b'(') {
+            first += 1;
+        }
+        while end > first && matches!(bytes[end - 1], b'!' | b'(') {
+            end -= 1;
+        }
+        match end - first {
+            // Punctuation only: no token, so the tokens around it are in a row.
+            0 => {}
+            1 => {
+                in_a_row += 1;
+                if in_a_row == 3 {
+                    return true;
+                }
+            }
+            _ => in_a_row = 0,
+        }
+    }
+    false
+}
+
 /// [`ASCII_LEET`] bits: a letter, digit or symbol (part of a token).
 const L_TOKEN: u8 = 1;
 /// A letter, `@` or `$`: what lets a token into the leet view.
@@ -1585,11 +1791,42 @@ static ASCII_LEET: [u8; 256] = {
     t
 };
 
+/// [`ASCII_TOKEN`] values: not a token byte (a separator), a letter, a byte the leet view
+/// could undo (a digit or a leet symbol), a capital I (undone after a lower-case letter).
+const T_NONE: u8 = 0;
+const T_LETTER: u8 = 1;
+const T_LEETY: u8 = 2;
+const T_CAPITAL_I: u8 = 3;
+
+/// What [`FoldBuffers::tokenize_ascii`] asks of each ASCII byte.
+static ASCII_TOKEN: [u8; 256] = {
+    let mut t = [T_NONE; 256];
+    let mut b = 0;
+    while b < 128 {
+        #[allow(clippy::cast_possible_truncation)]
+        let c = b as u8;
+        t[b] = match ascii_class(c) {
+            ALPHA if c == b'I' => T_CAPITAL_I,
+            ALPHA => T_LETTER,
+            DIGIT | SYM => T_LEETY,
+            _ => T_NONE,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Where tokens and the leet and joined views read units from: the units decoded, or the
 /// bytes of ASCII input, whose units (one a byte) most messages never need written out.
 trait UnitSource {
     fn count(&self) -> usize;
     fn unit(&self, i: usize) -> Unit;
+
+    /// The ASCII bytes these units are, one a byte, if they are read from bytes.
+    #[inline]
+    fn ascii(&self) -> Option<&[u8]> {
+        None
+    }
 
     /// Whether unit `i` is a mask symbol ([`is_mask`]).
     #[inline]
@@ -1617,6 +1854,11 @@ impl UnitSource for AsciiUnits<'_> {
     #[inline]
     fn count(&self) -> usize {
         self.0.len()
+    }
+
+    #[inline]
+    fn ascii(&self) -> Option<&[u8]> {
+        Some(self.0)
     }
 
     #[inline]
@@ -1950,6 +2192,18 @@ mod tests {
         #[test]
         fn fast_path_equals_general_path(s in "[a-zA-Z0-9 .,!?()'@$|+vI_\\-🔥こ世éß\u{200b}]{0,40}") {
             prop_assert_eq!(word_view(&s, false).0, word_view(&s, true).0);
+        }
+
+        /// The scan that spares most ASCII lines the tokens and the joined view never says
+        /// no to a line whose joined view holds something.
+        #[test]
+        fn join_scan_misses_no_joined_letters(s in "([a-cIv1!(@*#'.]{1,3}[ .,_\\-!*]{0,3}){0,12}") {
+            let bytes = s.as_bytes();
+            let mut b = FoldBuffers::new(bytes.len() + 16);
+            let units = super::AsciiUnits(bytes);
+            b.tokenize(&units);
+            b.build_joined_view(&units);
+            prop_assert!(b.joined.text.is_empty() || super::ascii_join_is_possible(bytes));
         }
 
         /// The word view is the plain view with `v` written as `u` and every run of a
