@@ -50,8 +50,11 @@ struct Automaton {
     masked: MaskIndex,
 }
 
-/// A term automaton: a DFA, or a contiguous NFA for pattern sets whose DFA would be too
-/// large. Walked byte by byte here (see [`for_each_match`](Terms::for_each_match)) rather
+/// A term automaton: a DFA (the word automaton, which every message is searched with), or a
+/// contiguous NFA (the canonical automaton, which searches only the leet and joined views, empty
+/// for most messages: a DFA of it would cost the filter's build as much again as the word
+/// automaton's, for a few instructions a message; and the word automaton when its DFA would be
+/// too large). Walked byte by byte here (see [`for_each_match`](Terms::for_each_match)) rather
 /// than through `AhoCorasick`'s overlapping iterator, whose per-call set-up cost more than
 /// the stepping on a chat line.
 #[derive(Clone, Debug)]
@@ -61,21 +64,25 @@ enum Terms {
 }
 
 impl Terms {
-    fn build(patterns: &[String]) -> Result<Terms, Error> {
-        let dfa = dfa::DFA::builder()
+    /// A DFA of `patterns`, or their NFA when the DFA cannot be built.
+    fn dense(patterns: &[String]) -> Result<Terms, Error> {
+        dfa::DFA::builder()
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Unanchored)
             .prefilter(false)
-            .build(patterns);
-        match dfa {
-            Ok(dfa) => Ok(Terms::Dfa(dfa)),
-            Err(_) => contiguous::NFA::builder()
-                .match_kind(MatchKind::Standard)
-                .prefilter(false)
-                .build(patterns)
-                .map(Terms::Nfa)
-                .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}"))),
-        }
+            .build(patterns)
+            .map(Terms::Dfa)
+            .or_else(|_| Terms::compact(patterns))
+    }
+
+    /// A contiguous NFA of `patterns`: quicker to build, a little slower to search.
+    fn compact(patterns: &[String]) -> Result<Terms, Error> {
+        contiguous::NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(patterns)
+            .map(Terms::Nfa)
+            .map_err(|e| Error::limit(format!("cannot build the term automaton: {e}")))
     }
 
     /// Calls `f(pattern, start, end)` for every occurrence of every pattern in `text`,
@@ -364,8 +371,18 @@ impl Matcher {
                         expand_alternatives(term).unwrap_or_else(|_| vec![term.clone()]);
                     let mut matchable = false;
                     for alternative in &alternatives {
-                        let forms = term_forms(&mut fold, alternative);
+                        let mut forms = term_forms(&mut fold, alternative);
                         matchable |= forms.word.is_some() || forms.canon.is_some();
+                        // A term written in leetspeak (`sub4sub`) is found in the leet view,
+                        // which spells its digits as letters; kept out of the word automaton,
+                        // whose alphabet (and so its size) a single digit would double.
+                        let digit = |form: &Option<crate::fold::Pattern>| {
+                            form.as_ref()
+                                .is_some_and(|(text, _)| text.bytes().any(|b| b.is_ascii_digit()))
+                        };
+                        if digit(&forms.word) && forms.canon.is_some() && !digit(&forms.canon) {
+                            forms.word = None;
+                        }
                         for (table, form) in [(&mut word, forms.word), (&mut canon, forms.canon)] {
                             if let Some((text, runs)) = form {
                                 let u = PatternUse {
@@ -460,7 +477,7 @@ impl Matcher {
             has_expiry: compiled.iter().any(|r| r.expires.is_some()),
             ungated: gates.contains(&0),
             gates,
-            word: word.build()?,
+            word: word.build(Terms::dense)?,
             canon: canon.build_with_masks()?,
             regexes,
             rules: compiled,
@@ -868,14 +885,21 @@ impl PatternTable {
                 }
             }
         }
-        Ok(self.build()?.map(|a| Automaton { masked, ..a }))
+        Ok(self
+            .build(Terms::compact)?
+            .map(|a| Automaton { masked, ..a }))
     }
 
-    fn build(self) -> Result<Option<Automaton>, Error> {
+    /// The automaton of the patterns, built by `terms` ([`Terms::dense`] or
+    /// [`Terms::compact`]); `None` without patterns.
+    fn build(
+        self,
+        terms: fn(&[String]) -> Result<Terms, Error>,
+    ) -> Result<Option<Automaton>, Error> {
         if self.patterns.is_empty() {
             return Ok(None);
         }
-        let ac = Terms::build(&self.patterns)?;
+        let ac = terms(&self.patterns)?;
         Ok(Some(Automaton {
             ac,
             uses: self.uses,
@@ -1137,14 +1161,12 @@ mod walk_tests {
     }
 
     fn both(patterns: &[String]) -> [Terms; 2] {
-        let Terms::Dfa(dfa) = Terms::build(patterns).unwrap() else {
+        let Terms::Dfa(dfa) = Terms::dense(patterns).unwrap() else {
             panic!("a small pattern set builds a DFA");
         };
-        let nfa = contiguous::NFA::builder()
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .build(patterns)
-            .unwrap();
+        let Terms::Nfa(nfa) = Terms::compact(patterns).unwrap() else {
+            panic!("compact builds an NFA");
+        };
         [Terms::Dfa(dfa), Terms::Nfa(nfa)]
     }
 
