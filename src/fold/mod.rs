@@ -267,6 +267,40 @@ struct Token {
     shown: bool,
 }
 
+/// What [`FoldBuffers::tokenize`] has seen since the last token: separators (a repeated one
+/// counted once), separator units, whether an apostrophe was among them, and their signature.
+#[derive(Clone, Copy, Debug, Default)]
+struct Between {
+    seps: u32,
+    units: u32,
+    apostrophe: bool,
+    sig: u32,
+}
+
+impl Between {
+    /// One separator unit `ch`; `new` when it differs from the one before it.
+    #[inline]
+    fn separator(&mut self, new: bool, ch: u32, apostrophe: bool) {
+        if new {
+            self.seps += 1;
+            self.sig = self.sig.wrapping_mul(31).wrapping_add(ch);
+        }
+        self.units += 1;
+        self.apostrophe |= apostrophe;
+    }
+}
+
+/// A run of units between separators (`i..j`), trimmed to `first..end`, with how many of its
+/// units leetspeak could undo.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    i: usize,
+    first: usize,
+    end: usize,
+    j: usize,
+    leety: u32,
+}
+
 /// What a view knows of one of its bytes.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Meta {
@@ -977,6 +1011,53 @@ impl FoldBuffers {
         }
     }
 
+    /// Ends the run of units `run.i..run.j`: a token of `run.first..run.end` (the run with
+    /// its punctuating symbols trimmed, which count as separators), or more of the gap when
+    /// nothing is left. `first_ch` and `last_ch` are the run's first and last characters.
+    /// Returns whether the run ends in separators (so that its last character is the last one
+    /// seen).
+    #[inline]
+    fn end_run(&mut self, between: &mut Between, run: Run, first_ch: u32, last_ch: u32) -> bool {
+        let Run {
+            i,
+            first,
+            end,
+            j,
+            leety,
+        } = run;
+        let lead = (first - i) as u32;
+        let trail = (j - end) as u32;
+        if first < end {
+            self.tokens.push(Token {
+                first: first as u32,
+                end: end as u32,
+                gap: between.seps + u32::from(lead > 0),
+                gap_units: between.units + lead,
+                apostrophe: between.apostrophe,
+                sig: if lead > 0 {
+                    between.sig.wrapping_mul(31).wrapping_add(first_ch)
+                } else {
+                    between.sig
+                },
+                // The trimmed symbols are all leetspeak symbols.
+                leetish: leety > lead + trail,
+                shown: false,
+            });
+            *between = Between {
+                seps: u32::from(trail > 0),
+                units: trail,
+                apostrophe: false,
+                sig: if trail > 0 { last_ch } else { 0 },
+            };
+            trail > 0
+        } else {
+            between.seps += 1;
+            between.units += (j - i) as u32;
+            between.sig = between.sig.wrapping_mul(31).wrapping_add(first_ch);
+            true
+        }
+    }
+
     /// Splits the units into tokens of letters, digits and leet symbols, trimming the
     /// symbols that punctuate a sentence at either end of a word (`fuck!!!`, `(lol`) but
     /// keeping the others there (`@ss`, `a$$`, `+wat`, `ja1lba|+`).
@@ -988,18 +1069,13 @@ impl FoldBuffers {
         self.tokens.clear();
         let count = units.count();
         let mut i = 0;
-        let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
+        let mut between = Between::default();
         let mut last_sep: Option<char> = None;
         while i < count {
             let u = units.unit(i);
             if u.class >= SEP {
-                if last_sep != Some(u.ch) {
-                    gap += 1;
-                    sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
-                }
-                gap_units += 1;
+                between.separator(last_sep != Some(u.ch), u.ch as u32, u.class == APOS);
                 last_sep = Some(u.ch);
-                apostrophe |= u.class == APOS;
                 i += 1;
                 continue;
             }
@@ -1039,36 +1115,17 @@ impl FoldBuffers {
             while end > first && punctuating(units.unit(end - 1)) {
                 end -= 1;
             }
-            // Trimmed symbols count as separators.
-            let lead = (first - i) as u32;
-            let trail = (j - end) as u32;
-            if first < end {
-                self.tokens.push(Token {
-                    first: first as u32,
-                    end: end as u32,
-                    gap: gap + u32::from(lead > 0),
-                    gap_units: gap_units + lead,
-                    apostrophe,
-                    sig: if lead > 0 {
-                        sig.wrapping_mul(31).wrapping_add(u.ch as u32)
-                    } else {
-                        sig
-                    },
-                    // The trimmed symbols are all leetspeak symbols.
-                    leetish: leety > lead + trail,
-                    shown: false,
-                });
-                last_sep = (trail > 0).then(|| units.unit(j - 1).ch);
-                sig = last_sep.map_or(0, |c| c as u32);
-                gap = u32::from(trail > 0);
-                gap_units = trail;
-                apostrophe = false;
-            } else {
-                gap += 1;
-                gap_units += (j - i) as u32;
-                sig = sig.wrapping_mul(31).wrapping_add(u.ch as u32);
-                last_sep = Some(units.unit(j - 1).ch);
-            }
+            let last = units.unit(j - 1).ch;
+            let run = Run {
+                i,
+                first,
+                end,
+                j,
+                leety,
+            };
+            last_sep = self
+                .end_run(&mut between, run, u.ch as u32, last as u32)
+                .then_some(last);
             i = j;
         }
     }
@@ -1081,19 +1138,14 @@ impl FoldBuffers {
         self.tokens.clear();
         let count = bytes.len();
         let mut i = 0;
-        let (mut gap, mut gap_units, mut apostrophe, mut sig) = (0u32, 0u32, false, 0u32);
+        let mut between = Between::default();
         let mut last_sep: Option<u8> = None;
         while i < count {
             let b = bytes[i];
             let class = ASCII_CLASS[usize::from(b)];
             if class >= SEP {
-                if last_sep != Some(b) {
-                    gap += 1;
-                    sig = sig.wrapping_mul(31).wrapping_add(u32::from(b));
-                }
-                gap_units += 1;
+                between.separator(last_sep != Some(b), u32::from(b), class == APOS);
                 last_sep = Some(b);
-                apostrophe |= class == APOS;
                 i += 1;
                 continue;
             }
@@ -1133,36 +1185,17 @@ impl FoldBuffers {
             while end > first && matches!(bytes[end - 1], b'!' | b'(') {
                 end -= 1;
             }
-            // Trimmed symbols count as separators.
-            let lead = (first - i) as u32;
-            let trail = (j - end) as u32;
-            if first < end {
-                self.tokens.push(Token {
-                    first: first as u32,
-                    end: end as u32,
-                    gap: gap + u32::from(lead > 0),
-                    gap_units: gap_units + lead,
-                    apostrophe,
-                    sig: if lead > 0 {
-                        sig.wrapping_mul(31).wrapping_add(u32::from(b))
-                    } else {
-                        sig
-                    },
-                    // The trimmed symbols are all leetspeak symbols.
-                    leetish: leety > lead + trail,
-                    shown: false,
-                });
-                last_sep = (trail > 0).then(|| bytes[j - 1]);
-                sig = last_sep.map_or(0, u32::from);
-                gap = u32::from(trail > 0);
-                gap_units = trail;
-                apostrophe = false;
-            } else {
-                gap += 1;
-                gap_units += (j - i) as u32;
-                sig = sig.wrapping_mul(31).wrapping_add(u32::from(b));
-                last_sep = Some(bytes[j - 1]);
-            }
+            let last = bytes[j - 1];
+            let run = Run {
+                i,
+                first,
+                end,
+                j,
+                leety,
+            };
+            last_sep = self
+                .end_run(&mut between, run, u32::from(b), u32::from(last))
+                .then_some(last);
             i = j;
         }
     }
