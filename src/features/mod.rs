@@ -309,7 +309,9 @@ pub(crate) struct FeatureBuffers {
     /// The hashed block of the last message as one `(column, sign)` entry per token, in token
     /// order: not merged, not normalized. Linear models score it directly (see
     /// [`inv_norm`](Self::inv_norm)); [`row`](Self::row) builds the merged form on demand.
-    entries: Vec<(u32, f32)>,
+    entries: Box<[(u32, f32); MAX_TOKENS]>,
+    /// How many of `entries` the last message has.
+    n_entries: usize,
     /// `‖merged block‖₂`, 0 for an empty block.
     norm: f64,
     /// Sorted, merged, L2-normalized entries, valid when `merged` is set.
@@ -359,7 +361,8 @@ impl FeatureBuffers {
         };
         FeatureBuffers {
             named: [0.0; N_NAMED],
-            entries: Vec::with_capacity(MAX_TOKENS),
+            entries: Box::new([(0, 0.0); MAX_TOKENS]),
+            n_entries: 0,
             norm: 0.0,
             hashed: Vec::with_capacity(MAX_TOKENS),
             merged: false,
@@ -392,7 +395,7 @@ impl FeatureBuffers {
             cx.kind != MessageKind::Chat || *cx.sender != SenderContext::default() || cx.oversized;
         self.hit_features(cx);
         let truncated = self.hash_tokens(&fold.word);
-        self.named[WORDS] = ln1p(self.entries.len());
+        self.named[WORDS] = ln1p(self.n_entries);
         self.named[LETTER_RUN] = if fold.word.max_run > 1 {
             f32::from(fold.word.max_run).ln()
         } else {
@@ -423,7 +426,7 @@ impl FeatureBuffers {
 
     /// The unmerged hashed entries, one per token.
     pub fn entries(&self) -> &[(u32, f32)] {
-        &self.entries
+        &self.entries[..self.n_entries]
     }
 
     /// The factor that L2-normalizes the hashed block (0 for an empty block).
@@ -488,7 +491,6 @@ impl FeatureBuffers {
     /// Hashes the tokens of the word view into `entries` and computes the block's norm.
     /// Returns whether tokens past [`MAX_TOKENS`] were left out.
     fn hash_tokens(&mut self, view: &View) -> bool {
-        self.entries.clear();
         self.merged = false;
         // ‖merged block‖² = Σ over columns of (Σ of the signs landing there)²: the number of
         // entries, plus 2·sᵢ·sⱼ for every pair of entries sharing a column. Pairs are looked
@@ -496,7 +498,8 @@ impl FeatureBuffers {
         // already set, so no sort is needed, and the filter starts clear with each message.
         let mut seen = [0u64; SEEN_WORDS];
         let mut pairs = 0.0f64;
-        for word in WordSpans::new(view).take(MAX_TOKENS) {
+        let mut n = 0;
+        for word in WordSpans::new(view) {
             let h = match word.digits(view) {
                 Some(digits) => self.shapes[digit_shape(digits)],
                 None if word.runs => hash_spelled(view, word, HASHER.seed()),
@@ -506,17 +509,20 @@ impl FeatureBuffers {
             let key = slot.index as usize % (64 * SEEN_WORDS);
             let (at, bit) = (key / 64, 1u64 << (key % 64));
             if seen[at] & bit != 0 {
-                for &(index, sign) in &self.entries {
+                for &(index, sign) in &self.entries[..n] {
                     if index == slot.index {
                         pairs += 2.0 * f64::from(sign) * f64::from(slot.sign);
                     }
                 }
             }
             seen[at] |= bit;
-            self.entries.push((slot.index, slot.sign));
+            // (`WordSpans` stops at `MAX_TOKENS` words: `n` is always below it.)
+            self.entries[n % MAX_TOKENS] = (slot.index, slot.sign);
+            n += 1;
         }
         #[allow(clippy::cast_precision_loss)]
-        let sum_sq = self.entries.len() as f64 + pairs;
+        let sum_sq = n as f64 + pairs;
+        self.n_entries = n;
         // Whole numbers: exactly what summing the merged values' squares gives.
         self.norm = sum_sq.sqrt();
         view.words.len() > MAX_TOKENS
@@ -526,7 +532,8 @@ impl FeatureBuffers {
     /// divided by the norm [`hash_tokens`](Self::hash_tokens) found.
     fn merge(&mut self) {
         self.hashed.clear();
-        self.hashed.extend_from_slice(&self.entries);
+        self.hashed
+            .extend_from_slice(&self.entries[..self.n_entries]);
         self.hashed.sort_unstable_by_key(|&(i, _)| i);
         let mut out = 0;
         let mut k = 0;
@@ -555,7 +562,6 @@ impl FeatureBuffers {
 #[must_use]
 pub(crate) fn tokens(view: &View) -> Vec<String> {
     WordSpans::new(view)
-        .take(MAX_TOKENS)
         .map(|word| {
             if let Some(digits) = word.digits(view) {
                 return ["<n2>", "<n4>", "<n5>"][digit_shape(digits)].to_owned();
@@ -584,8 +590,11 @@ impl WordSpan {
     /// all digits, which keeps the common word to one comparison.
     #[inline]
     fn digits(self, view: &View) -> Option<usize> {
-        let text = &view.text[self.start..self.end];
-        if !text.first().is_some_and(u8::is_ascii_digit) || !text.iter().all(u8::is_ascii_digit) {
+        if !view.text.get(self.start).is_some_and(u8::is_ascii_digit)
+            || !view.text[self.start..self.end]
+                .iter()
+                .all(u8::is_ascii_digit)
+        {
             return None;
         }
         Some(
@@ -679,17 +688,22 @@ fn hash_spelled(view: &View, word: WordSpan, seed: u32) -> i32 {
     }
 }
 
-/// The words of a view that records them ([`View::words`]).
+/// The first [`MAX_TOKENS`] words of a view that records them ([`View::words`]).
 struct WordSpans<'a> {
     words: std::slice::Iter<'a, u32>,
-    len: usize,
+    /// Where the last of them ends.
+    end: usize,
 }
 
 impl<'a> WordSpans<'a> {
     fn new(view: &'a View) -> WordSpans<'a> {
+        let n = view.words.len().min(MAX_TOKENS);
         WordSpans {
-            words: view.words.iter(),
-            len: view.text.len(),
+            words: view.words[..n].iter(),
+            end: view
+                .words
+                .get(n)
+                .map_or(view.text.len(), |&next| (next & !WORD_HAS_RUN) as usize - 1),
         }
     }
 }
@@ -700,12 +714,12 @@ impl Iterator for WordSpans<'_> {
     #[inline]
     fn next(&mut self) -> Option<WordSpan> {
         let &w = self.words.next()?;
-        // The next word starts after one space; the last one ends the text.
+        // The next word starts after one space.
         let end = self
             .words
             .as_slice()
             .first()
-            .map_or(self.len, |&next| (next & !WORD_HAS_RUN) as usize - 1);
+            .map_or(self.end, |&next| (next & !WORD_HAS_RUN) as usize - 1);
         let span = WordSpan {
             start: (w & !WORD_HAS_RUN) as usize,
             end,
