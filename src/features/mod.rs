@@ -393,7 +393,13 @@ impl FeatureBuffers {
         self.groups.hits = !cx.hits.is_empty() || cx.severity != Severity::None || cx.evasive;
         self.groups.context =
             cx.kind != MessageKind::Chat || *cx.sender != SenderContext::default() || cx.oversized;
-        self.hit_features(cx);
+        // Zero inputs give zero features: the groups whose inputs are absent are left zero.
+        if self.groups.hits {
+            self.hit_features(cx);
+        }
+        if self.groups.context {
+            self.context_features(cx);
+        }
         let truncated = self.hash_tokens(&fold.word);
         self.named[WORDS] = ln1p(self.n_entries);
         self.named[LETTER_RUN] = if fold.word.max_run > 1 {
@@ -465,6 +471,9 @@ impl FeatureBuffers {
             Severity::Severe => 1.0,
         };
         self.named[HIT_EVASIVE] = flag(cx.evasive);
+    }
+
+    fn context_features(&mut self, cx: &Context<'_>) {
         self.named[KIND_WHISPER] = flag(cx.kind == MessageKind::Whisper);
         let s = cx.sender;
         if let Some(age) = s.account_age_secs {
