@@ -92,17 +92,21 @@ pub fn murmurhash3_32(key: &[u8], seed: u32) -> i32 {
 #[must_use]
 pub fn murmurhash3_32_short(chunk: u64, len: usize, seed: u32) -> i32 {
     debug_assert!((1..=8).contains(&len));
-    let x = chunk & (u64::MAX >> (64 - 8 * len.clamp(1, 8)));
+    // (`& 63` keeps the shift in range for any `len`; for `1..=8` it changes nothing.)
+    let x = chunk & (u64::MAX >> (64usize.wrapping_sub(8 * len) & 63));
     #[allow(clippy::cast_possible_truncation)]
     let (lo, hi) = (x as u32, (x >> 32) as u32);
-    // The hash after zero, one and two whole blocks; masks pick the one the length calls
-    // for, and the block after it is the tail (zero for eight bytes, and `mix_k1(0) == 0`).
+    // The hash after zero, one and two whole blocks: the length picks one, and the block
+    // after it is the tail (zero for eight bytes, and `mix_k1(0) == 0`).
+    let blocks = len / 4;
     let one = mix_h1(seed, lo);
     let two = mix_h1(one, hi);
-    let ge4 = 0u32.wrapping_sub(u32::from(len >= 4));
-    let ge8 = 0u32.wrapping_sub(u32::from(len >= 8));
-    let h1 = (seed & !ge4) | (one & ge4 & !ge8) | (two & ge8);
-    let tail = (lo & !ge4) | (hi & ge4 & !ge8);
+    let h1 = if blocks == 0 { seed } else { one };
+    let h1 = if blocks >= 2 { two } else { h1 };
+    // The bytes after the whole blocks: shifted out 32 bits a block, in two halves so that
+    // two blocks shift out all 64.
+    #[allow(clippy::cast_possible_truncation)]
+    let tail = ((x >> (16 * blocks)) >> (16 * blocks)) as u32;
     #[allow(clippy::cast_possible_truncation)]
     let h1 = (h1 ^ mix_k1(tail)) ^ len as u32;
     #[allow(clippy::cast_possible_wrap)]

@@ -39,11 +39,12 @@ const MARK: usize = 6;
 const CONTROL: usize = 7;
 
 /// For each ASCII byte, a 1 in the byte-wide counter of its class (none for punctuation
-/// other than `! $ . : @`).
-static CLASSES: [u64; 128] = classes();
+/// other than `! $ . : @`). Indexed by any byte, so that a byte needs no mask to be looked
+/// up: the ASCII passes look up only ASCII bytes (the rest of the table is zero).
+static CLASSES: [u64; 256] = classes();
 
-const fn classes() -> [u64; 128] {
-    let mut table = [0u64; 128];
+const fn classes() -> [u64; 256] {
+    let mut table = [0u64; 256];
     let mut i = 0;
     while i < 128 {
         #[allow(clippy::cast_possible_truncation)]
@@ -107,8 +108,9 @@ struct Pass {
     classes: [u32; 8],
     ascii: u32,
     /// One byte per ASCII character, 1 once seen: a store per byte, no dependency between
-    /// bytes (a bitmap would chain every byte on the previous one).
-    seen_ascii: [u8; 128],
+    /// bytes (a bitmap would chain every byte on the previous one). Indexed by any byte, like
+    /// [`CLASSES`]; only the first 128 are ever set.
+    seen_ascii: [u8; 256],
     /// Other characters by code point modulo 1024.
     seen_other: [u64; 16],
     other: u32,
@@ -121,7 +123,7 @@ impl Default for Pass {
             n: Lexical::default(),
             classes: [0; 8],
             ascii: 0,
-            seen_ascii: [0; 128],
+            seen_ascii: [0; 256],
             seen_other: [0; 16],
             other: 0,
             other_spaces: 0,
@@ -135,32 +137,38 @@ impl Pass {
     /// dependency between bytes; a bitmap would chain every byte on the previous one).
     #[inline]
     fn ascii_byte(&mut self, b: u8, acc: &mut u64) {
-        let b = usize::from(b & 0x7f);
-        *acc += CLASSES[b];
-        self.seen_ascii[b] = 1;
+        debug_assert!(b.is_ascii());
+        *acc += CLASSES[usize::from(b)];
+        self.seen_ascii[usize::from(b)] = 1;
     }
 
     /// Text with non-ASCII bytes: ASCII bytes as in the ASCII pass, other characters decoded
     /// one by one (an invalid sequence, as `str::from_utf8` delimits it, counts as one).
     fn mixed(&mut self, text: &[u8]) {
         let mut i = 0;
+        // (The ASCII bytes are counted at the end: the other bytes are fewer.)
+        let mut other_bytes = 0;
         while i < text.len() {
             // At most BLOCK ASCII bytes per block; a character may end a little past it.
             let end = (i + BLOCK).min(text.len());
             let mut acc = 0u64;
             while i < end {
                 let b = text[i];
-                if b < 0x80 {
+                if b.is_ascii() {
                     self.ascii_byte(b, &mut acc);
-                    self.ascii += 1;
                     i += 1;
                 } else {
                     let (c, len) = decode(&text[i..]);
                     self.other(c);
+                    other_bytes += len;
                     i += len;
                 }
             }
             add_classes(&mut self.classes, acc);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.ascii = (text.len() - other_bytes) as u32;
         }
     }
 
@@ -207,8 +215,7 @@ impl Pass {
         n.currency += dollars;
         // The seen flags are 0 or 1 per byte: summing them eight at a time cannot carry
         // (at most 16 per byte lane), and one multiplication adds the lanes.
-        let lanes = self
-            .seen_ascii
+        let lanes = self.seen_ascii[..128]
             .chunks_exact(8)
             .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
             .fold(0u64, u64::wrapping_add);
@@ -257,14 +264,28 @@ impl Pass {
 fn decode(bytes: &[u8]) -> (Option<char>, usize) {
     let cont = |k: usize| bytes.get(k).copied().filter(|&b| b & 0xC0 == 0x80);
     let low = |b: u8| u32::from(b & 0x3F);
-    // The well-formed sequences whose lead byte alone allows every continuation byte (all
-    // but E0, ED, F0 and F4, whose second byte is restricted), decoded directly.
+    // The second byte of a well-formed sequence, whose range depends on the lead byte (E0,
+    // ED, F0 and F4 restrict it).
+    let second = |lo: u8, hi: u8| bytes.get(1).copied().filter(|b| (lo..=hi).contains(b));
+    // The well-formed sequences, decoded directly.
     let direct = match bytes[0] {
         0xC2..=0xDF => cont(1).map(|b1| (u32::from(bytes[0] & 0x1F) << 6 | low(b1), 2)),
-        0xE1..=0xEC | 0xEE..=0xEF => cont(1)
-            .zip(cont(2))
-            .map(|(b1, b2)| (u32::from(bytes[0] & 0x0F) << 12 | low(b1) << 6 | low(b2), 3)),
-        0xF1..=0xF3 => cont(1).zip(cont(2)).zip(cont(3)).map(|((b1, b2), b3)| {
+        lead @ 0xE0..=0xEF => match lead {
+            0xE0 => second(0xA0, 0xBF),
+            0xED => second(0x80, 0x9F),
+            _ => cont(1),
+        }
+        .zip(cont(2))
+        .map(|(b1, b2)| (u32::from(lead & 0x0F) << 12 | low(b1) << 6 | low(b2), 3)),
+        lead @ 0xF0..=0xF4 => match lead {
+            // Emoji, the commonest four-byte characters, start F0 9F.
+            0xF0 => second(0x90, 0xBF),
+            0xF4 => second(0x80, 0x8F),
+            _ => cont(1),
+        }
+        .zip(cont(2))
+        .zip(cont(3))
+        .map(|((b1, b2), b3)| {
             let lead = u32::from(bytes[0] & 0x07) << 18;
             (lead | low(b1) << 12 | low(b2) << 6 | low(b3), 4)
         }),

@@ -96,6 +96,15 @@ pub const WORD_NGRAMS: (u8, u8) = (1, 1);
 /// At most this many tokens of a message are hashed (the rest are ignored).
 pub const MAX_TOKENS: usize = 256;
 
+/// How tokens are hashed into columns (a constant, so the column mask is one too).
+const HASHER: FeatureHasher = FeatureHasher::new(0, HASH_BITS, true);
+
+/// Words of the filter [`FeatureBuffers::hash_tokens`] finds repeated columns with: 2,048
+/// bits, 256 bytes to clear a message. A chat line of ten tokens almost never looks for a
+/// pair in vain; one of [`MAX_TOKENS`] tokens does about 16 times, which costs it less than
+/// clearing a bit per column of the block did (1,024 bits cost 4 KiB lines 0.5% more).
+const SEEN_WORDS: usize = 32;
+
 /// The number of named features.
 pub const N_NAMED: usize = 44;
 
@@ -300,16 +309,14 @@ pub(crate) struct FeatureBuffers {
     /// The hashed block of the last message as one `(column, sign)` entry per token, in token
     /// order: not merged, not normalized. Linear models score it directly (see
     /// [`inv_norm`](Self::inv_norm)); [`row`](Self::row) builds the merged form on demand.
-    entries: Vec<(u32, f32)>,
+    entries: Box<[(u32, f32); MAX_TOKENS]>,
+    /// How many of `entries` the last message has.
+    n_entries: usize,
     /// `‖merged block‖₂`, 0 for an empty block.
     norm: f64,
     /// Sorted, merged, L2-normalized entries, valid when `merged` is set.
     hashed: Vec<(u32, f32)>,
     merged: bool,
-    /// One bit per hashed column, all clear between messages: finds repeated columns without
-    /// sorting.
-    seen: Box<[u64]>,
-    hasher: FeatureHasher,
     /// Hashes of the digit shapes `<n2>`, `<n4>`, `<n5>`.
     shapes: [i32; 3],
     /// Which groups of named features may be non-zero for the last message.
@@ -347,20 +354,18 @@ pub(crate) struct Context<'a> {
 
 impl FeatureBuffers {
     pub fn new() -> FeatureBuffers {
-        let hasher = FeatureHasher::new(0, HASH_BITS, true);
         let shape = |s: &[u8]| {
-            let mut h = hasher.start();
+            let mut h = HASHER.start();
             h.write(s);
             h.finish()
         };
         FeatureBuffers {
             named: [0.0; N_NAMED],
-            entries: Vec::with_capacity(MAX_TOKENS),
+            entries: Box::new([(0, 0.0); MAX_TOKENS]),
+            n_entries: 0,
             norm: 0.0,
             hashed: Vec::with_capacity(MAX_TOKENS),
             merged: false,
-            seen: vec![0; (hasher.n_features() as usize).div_ceil(64)].into_boxed_slice(),
-            hasher,
             shapes: [shape(b"<n2>"), shape(b"<n4>"), shape(b"<n5>")],
             groups: Groups::default(),
         }
@@ -388,9 +393,15 @@ impl FeatureBuffers {
         self.groups.hits = !cx.hits.is_empty() || cx.severity != Severity::None || cx.evasive;
         self.groups.context =
             cx.kind != MessageKind::Chat || *cx.sender != SenderContext::default() || cx.oversized;
-        self.hit_features(cx);
+        // Zero inputs give zero features: the groups whose inputs are absent are left zero.
+        if self.groups.hits {
+            self.hit_features(cx);
+        }
+        if self.groups.context {
+            self.context_features(cx);
+        }
         let truncated = self.hash_tokens(&fold.word);
-        self.named[WORDS] = ln1p(self.entries.len());
+        self.named[WORDS] = ln1p(self.n_entries);
         self.named[LETTER_RUN] = if fold.word.max_run > 1 {
             f32::from(fold.word.max_run).ln()
         } else {
@@ -421,7 +432,7 @@ impl FeatureBuffers {
 
     /// The unmerged hashed entries, one per token.
     pub fn entries(&self) -> &[(u32, f32)] {
-        &self.entries
+        &self.entries[..self.n_entries]
     }
 
     /// The factor that L2-normalizes the hashed block (0 for an empty block).
@@ -460,6 +471,9 @@ impl FeatureBuffers {
             Severity::Severe => 1.0,
         };
         self.named[HIT_EVASIVE] = flag(cx.evasive);
+    }
+
+    fn context_features(&mut self, cx: &Context<'_>) {
         self.named[KIND_WHISPER] = flag(cx.kind == MessageKind::Whisper);
         let s = cx.sender;
         if let Some(age) = s.account_age_secs {
@@ -486,36 +500,38 @@ impl FeatureBuffers {
     /// Hashes the tokens of the word view into `entries` and computes the block's norm.
     /// Returns whether tokens past [`MAX_TOKENS`] were left out.
     fn hash_tokens(&mut self, view: &View) -> bool {
-        self.entries.clear();
         self.merged = false;
-        let seed = self.hasher.seed();
         // ‖merged block‖² = Σ over columns of (Σ of the signs landing there)²: the number of
         // entries, plus 2·sᵢ·sⱼ for every pair of entries sharing a column. Pairs are looked
-        // for only when the column's bit was already set, so no sort is needed.
+        // for only when the column's bit in a small filter (columns modulo its size) was
+        // already set, so no sort is needed, and the filter starts clear with each message.
+        let mut seen = [0u64; SEEN_WORDS];
         let mut pairs = 0.0f64;
-        for word in WordSpans::new(view).take(MAX_TOKENS) {
+        let mut n = 0;
+        for word in WordSpans::new(view) {
             let h = match word.digits(view) {
                 Some(digits) => self.shapes[digit_shape(digits)],
-                None if word.runs => hash_spelled(view, word, seed),
-                None => hash_plain(&view.text, word, seed),
+                None if word.runs => hash_spelled(view, word, HASHER.seed()),
+                None => hash_plain(&view.text, word, HASHER.seed()),
             };
-            let slot = self.hasher.slot_of_hash(h);
-            let (at, bit) = ((slot.index / 64) as usize, 1u64 << (slot.index % 64));
-            if self.seen[at] & bit != 0 {
-                for &(index, sign) in &self.entries {
+            let slot = HASHER.slot_of_hash(h);
+            let key = slot.index as usize % (64 * SEEN_WORDS);
+            let (at, bit) = (key / 64, 1u64 << (key % 64));
+            if seen[at] & bit != 0 {
+                for &(index, sign) in &self.entries[..n] {
                     if index == slot.index {
                         pairs += 2.0 * f64::from(sign) * f64::from(slot.sign);
                     }
                 }
             }
-            self.seen[at] |= bit;
-            self.entries.push((slot.index, slot.sign));
-        }
-        for &(index, _) in &self.entries {
-            self.seen[(index / 64) as usize] = 0;
+            seen[at] |= bit;
+            // (`WordSpans` stops at `MAX_TOKENS` words: `n` is always below it.)
+            self.entries[n % MAX_TOKENS] = (slot.index, slot.sign);
+            n += 1;
         }
         #[allow(clippy::cast_precision_loss)]
-        let sum_sq = self.entries.len() as f64 + pairs;
+        let sum_sq = n as f64 + pairs;
+        self.n_entries = n;
         // Whole numbers: exactly what summing the merged values' squares gives.
         self.norm = sum_sq.sqrt();
         view.words.len() > MAX_TOKENS
@@ -525,7 +541,8 @@ impl FeatureBuffers {
     /// divided by the norm [`hash_tokens`](Self::hash_tokens) found.
     fn merge(&mut self) {
         self.hashed.clear();
-        self.hashed.extend_from_slice(&self.entries);
+        self.hashed
+            .extend_from_slice(&self.entries[..self.n_entries]);
         self.hashed.sort_unstable_by_key(|&(i, _)| i);
         let mut out = 0;
         let mut k = 0;
@@ -554,7 +571,6 @@ impl FeatureBuffers {
 #[must_use]
 pub(crate) fn tokens(view: &View) -> Vec<String> {
     WordSpans::new(view)
-        .take(MAX_TOKENS)
         .map(|word| {
             if let Some(digits) = word.digits(view) {
                 return ["<n2>", "<n4>", "<n5>"][digit_shape(digits)].to_owned();
@@ -583,8 +599,11 @@ impl WordSpan {
     /// all digits, which keeps the common word to one comparison.
     #[inline]
     fn digits(self, view: &View) -> Option<usize> {
-        let text = &view.text[self.start..self.end];
-        if !text.first().is_some_and(u8::is_ascii_digit) || !text.iter().all(u8::is_ascii_digit) {
+        if !view.text.get(self.start).is_some_and(u8::is_ascii_digit)
+            || !view.text[self.start..self.end]
+                .iter()
+                .all(u8::is_ascii_digit)
+        {
             return None;
         }
         Some(
@@ -678,17 +697,22 @@ fn hash_spelled(view: &View, word: WordSpan, seed: u32) -> i32 {
     }
 }
 
-/// The words of a view that records them ([`View::words`]).
+/// The first [`MAX_TOKENS`] words of a view that records them ([`View::words`]).
 struct WordSpans<'a> {
     words: std::slice::Iter<'a, u32>,
-    len: usize,
+    /// Where the last of them ends.
+    end: usize,
 }
 
 impl<'a> WordSpans<'a> {
     fn new(view: &'a View) -> WordSpans<'a> {
+        let n = view.words.len().min(MAX_TOKENS);
         WordSpans {
-            words: view.words.iter(),
-            len: view.text.len(),
+            words: view.words[..n].iter(),
+            end: view
+                .words
+                .get(n)
+                .map_or(view.text.len(), |&next| (next & !WORD_HAS_RUN) as usize - 1),
         }
     }
 }
@@ -699,12 +723,12 @@ impl Iterator for WordSpans<'_> {
     #[inline]
     fn next(&mut self) -> Option<WordSpan> {
         let &w = self.words.next()?;
-        // The next word starts after one space; the last one ends the text.
+        // The next word starts after one space.
         let end = self
             .words
             .as_slice()
             .first()
-            .map_or(self.len, |&next| (next & !WORD_HAS_RUN) as usize - 1);
+            .map_or(self.end, |&next| (next & !WORD_HAS_RUN) as usize - 1);
         let span = WordSpan {
             start: (w & !WORD_HAS_RUN) as usize,
             end,
