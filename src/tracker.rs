@@ -200,17 +200,7 @@ fn word_hash(word: &str) -> u64 {
         add(b'#');
     } else {
         for &b in bytes {
-            add(match b {
-                b'0' => b'o',
-                b'1' => b'i',
-                b'3' => b'e',
-                b'4' => b'a',
-                b'5' => b's',
-                b'7' => b't',
-                b'8' => b'b',
-                b'9' => b'g',
-                other => other,
-            });
+            add(crate::fold::leet_digit(b).unwrap_or(b));
         }
     }
     h

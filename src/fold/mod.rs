@@ -166,6 +166,39 @@ const fn canonical(ch: char) -> (char, bool) {
     }
 }
 
+/// How many of the units `range` (masks and the pieces between them that join a token) the
+/// leet view could undo: digits, symbols, confusables, capital Is and the masks themselves.
+fn masked_leety<S: UnitSource + ?Sized>(units: &S, range: std::ops::Range<usize>) -> u32 {
+    range
+        .map(|k| {
+            let v = units.unit(k);
+            u32::from(
+                matches!(v.class, DIGIT | SYM)
+                    || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
+                    || is_mask(v),
+            )
+        })
+        .sum()
+}
+
+/// The letter an ASCII digit stands for in leetspeak (`h0m3` → `home`), `None` for a digit that
+/// stands for none (`2`, `6`) and for any other byte. What the tracker and the regexes read
+/// words of letters and digits with; the leet view's [`canonical`] alphabet has more.
+#[must_use]
+pub(crate) const fn leet_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0' => Some(b'o'),
+        b'1' => Some(b'i'),
+        b'3' => Some(b'e'),
+        b'4' => Some(b'a'),
+        b'5' => Some(b's'),
+        b'7' => Some(b't'),
+        b'8' => Some(b'b'),
+        b'9' => Some(b'g'),
+        _ => None,
+    }
+}
+
 /// How folding treats one character of the original text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CharFold {
@@ -1097,14 +1130,7 @@ impl FoldBuffers {
                 if let Some(masked) = masked_end(units, i, count) {
                     // The masks and the pieces after them join the token, which the leet
                     // view then shows (the masks are what it undoes).
-                    for k in j..masked {
-                        let v = units.unit(k);
-                        leety += u32::from(
-                            matches!(v.class, DIGIT | SYM)
-                                || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                                || is_mask(v),
-                        );
-                    }
+                    leety += masked_leety(units, j..masked);
                     j = masked;
                 }
             }
@@ -1167,14 +1193,7 @@ impl FoldBuffers {
             if j < count && matches!(bytes[j], b'*' | b'#') {
                 let units = AsciiUnits(bytes);
                 if let Some(masked) = masked_end(&units, i, count) {
-                    for k in j..masked {
-                        let v = units.unit(k);
-                        leety += u32::from(
-                            matches!(v.class, DIGIT | SYM)
-                                || v.flags & (U_CONFUSABLE | U_CAPITAL_I) != 0
-                                || is_mask(v),
-                        );
-                    }
+                    leety += masked_leety(&units, j..masked);
                     j = masked;
                 }
             }

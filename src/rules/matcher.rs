@@ -13,7 +13,9 @@ use super::masked::{MaskIndex, UseKey, MASK};
 use super::parse::{expand_alternatives, Date, EntryKind, Scope, Wildcard};
 use super::{Rule, RuleKind, RuleSet};
 use crate::error::{Error, RuleError};
-use crate::fold::{FoldBuffers, Meta, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START};
+use crate::fold::{
+    leet_digit, FoldBuffers, Meta, View as FoldView, DISGUISE, STRONG, TOKEN_END, TOKEN_START,
+};
 use crate::message::MessageKind;
 use crate::verdict::{Categories, Hit, RuleId, Severity, Span, View};
 
@@ -138,21 +140,6 @@ fn next_regex_match(re: &RuleRegex, text: &[u8], at: &mut usize) -> Option<(usiz
     None
 }
 
-/// The letter a digit stands for in leetspeak (`0` for a digit that stands for none).
-const fn leet_letter(b: u8) -> u8 {
-    match b {
-        b'0' => b'o',
-        b'1' => b'i',
-        b'3' => b'e',
-        b'4' => b'a',
-        b'5' => b's',
-        b'7' => b't',
-        b'8' => b'b',
-        b'9' => b'g',
-        _ => 0,
-    }
-}
-
 /// Writes `plain` into `out` with the digits of every word that mixes ASCII letters and
 /// digits replaced by the letters they stand for, and a lone `1` read as `i` (`1 w1ll` → `i
 /// will`); byte for byte, so offsets into `out` are offsets into `plain`. Returns whether
@@ -173,11 +160,11 @@ fn unleet(plain: &[u8], out: &mut Vec<u8>) -> bool {
         }
         let word = &mut out[start..i];
         let letters = word.iter().any(u8::is_ascii_alphabetic);
-        let leet = word.iter().any(|&b| leet_letter(b) != 0);
+        let leet = word.iter().any(|&b| leet_digit(b).is_some());
         if letters && leet {
             for b in word.iter_mut() {
-                if leet_letter(*b) != 0 {
-                    *b = leet_letter(*b);
+                if let Some(letter) = leet_digit(*b) {
+                    *b = letter;
                 }
             }
             changed = true;
