@@ -189,16 +189,19 @@ impl Policy {
     /// ```
     #[must_use]
     pub fn rules_action(&self, per_category: &[Severity; 6]) -> Action {
-        Category::ALL
-            .iter()
-            .map(|&c| {
-                let severity = per_category[c as usize];
-                let (review_at, block_at) = self.levels[c as usize]
-                    .map_or((self.review_at, self.block_at), Level::thresholds);
-                threshold_action(severity, review_at, block_at)
-            })
-            .max()
-            .unwrap_or(Action::Allow)
+        let mut action = Action::Allow;
+        for c in Category::ALL {
+            let severity = per_category[c as usize];
+            // A category without hits asks for nothing (no threshold is `None`), which most
+            // messages have in every category.
+            if severity == Severity::None {
+                continue;
+            }
+            let (review_at, block_at) =
+                self.levels[c as usize].map_or((self.review_at, self.block_at), Level::thresholds);
+            action = action.max(threshold_action(severity, review_at, block_at));
+        }
+        action
     }
 
     /// The action for a message's rule hits (severity per category, see
