@@ -521,23 +521,9 @@ impl Matcher {
         if !self.regexes.is_empty() && (self.ungated || out.plain_wanted || all) {
             fold.ensure_plain(input);
         }
-        for (k, (rule, re)) in self.regexes.iter().enumerate() {
-            // A regex whose gate literals were not all found cannot match (see
-            // `regex_literals`).
-            let armed = all || out.armed[k] == self.gates[k];
-            if !fold.plain_built || !armed || !live(&self.rules[*rule as usize]) {
-                continue;
-            }
-            let mut at = 0;
-            while let Some((s, e)) = next_regex_match(re, &fold.plain.text, &mut at) {
-                let hit = RawHit {
-                    rule: *rule,
-                    span: fold.plain.span(s, e),
-                    view: View::Regex,
-                    disguised: false,
-                };
-                push_raw(out, hit, &self.rules);
-            }
+        if fold.plain_built {
+            let plain = &fold.plain;
+            self.search_regexes(&plain.text, false, plain, |out| &out.armed, all, &live, out);
         }
         // Regexes do not see through leetspeak in the plain view. When the fold undid some (the
         // leet view holds a disguised word), they run again over the plain view with the digits
@@ -549,29 +535,49 @@ impl Matcher {
             fold.ensure_plain(input);
             let mut text = std::mem::take(&mut out.unleeted);
             if fold.plain_built && unleet(&fold.plain.text, &mut text) {
-                for (k, (rule, re)) in self.regexes.iter().enumerate() {
-                    let armed = all || out.leet_armed[k] == self.gates[k];
-                    if !armed || !live(&self.rules[*rule as usize]) {
-                        continue;
-                    }
-                    let mut at = 0;
-                    while let Some((s, e)) = next_regex_match(re, &text, &mut at) {
-                        if text[s..e] == fold.plain.text[s..e] {
-                            continue;
-                        }
-                        let hit = RawHit {
-                            rule: *rule,
-                            span: fold.plain.span(s, e),
-                            view: View::Regex,
-                            disguised: true,
-                        };
-                        push_raw(out, hit, &self.rules);
-                    }
-                }
+                let armed: fn(&MatchBuffers) -> &Vec<u8> = |out| &out.leet_armed;
+                self.search_regexes(&text, true, &fold.plain, armed, all, &live, out);
             }
             out.unleeted = text;
         }
         self.resolve(out);
+    }
+
+    /// Runs every live regex whose gate sides `armed` holds (all of them with `all`) over
+    /// `text`, which is the plain view `plain`, or (`unleeted`) the same bytes with leetspeak
+    /// read as letters ([`unleet`]), and records its matches; in the latter only those whose
+    /// text differs from the plain view's (the plain view has found the others), as disguised.
+    #[allow(clippy::too_many_arguments)] // the two passes differ in text, armed sides and kind
+    fn search_regexes(
+        &self,
+        text: &[u8],
+        unleeted: bool,
+        plain: &FoldView,
+        armed: fn(&MatchBuffers) -> &Vec<u8>,
+        all: bool,
+        live: &dyn Fn(&Rule) -> bool,
+        out: &mut MatchBuffers,
+    ) {
+        for (k, (rule, re)) in self.regexes.iter().enumerate() {
+            // A regex whose gate literals were not all found cannot match (see
+            // `regex_literals`).
+            if !(all || armed(out)[k] == self.gates[k]) || !live(&self.rules[*rule as usize]) {
+                continue;
+            }
+            let mut at = 0;
+            while let Some((s, e)) = next_regex_match(re, text, &mut at) {
+                if unleeted && text[s..e] == plain.text[s..e] {
+                    continue;
+                }
+                let hit = RawHit {
+                    rule: *rule,
+                    span: plain.span(s, e),
+                    view: View::Regex,
+                    disguised: unleeted,
+                };
+                push_raw(out, hit, &self.rules);
+            }
+        }
     }
 
     fn search(
