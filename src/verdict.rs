@@ -280,6 +280,8 @@ pub enum View {
     Leet,
     /// Letters written one by one with separators between them, joined (`f.u.c.k`, `f u c k`).
     Joined,
+    /// A word cut in two pieces, joined back (`fu ck`, `bit ch`, `bi.tch`).
+    Split,
     /// The folded text, for a regex rule.
     Regex,
 }
@@ -292,6 +294,7 @@ impl View {
             View::Word => "word",
             View::Leet => "leet",
             View::Joined => "joined",
+            View::Split => "split",
             View::Regex => "regex",
         }
     }

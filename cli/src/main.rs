@@ -434,6 +434,7 @@ fn print_explanation(e: &chatguard::Explanation, message: &str, kind: MessageKin
     println!("folded:    word   {:?}", e.folded.word);
     println!("           leet   {:?}", e.folded.leet);
     println!("           joined {:?}", e.folded.joined);
+    println!("           split  {:?}", e.folded.split);
     let s = e.folded.stats;
     println!(
         "undone:    {} confusables, {} compatibility forms, {} invisibles, {} marks, {} leet, {} separators skipped",

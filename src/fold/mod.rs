@@ -21,6 +21,10 @@
 //! * **joined**: runs of single letters with separators between them (`f.u.c.k`, `f u c k`,
 //!   `s_h_i_t`, `f🍆u🍆c🍆k`) joined into one word. Letters that are not single (`sh ift`)
 //!   are never joined, so no word is invented out of two real ones.
+//! * **split** (`split.rs`): a word cut in two pieces, by a separator inside it (`fu.ck`,
+//!   `bi-tch`) or by a space next to a two-letter piece that is no word (`fu ck`, `bit ch`),
+//!   joined back; built from the word view by the matcher. `sh ift`, `pen is` and `this
+//!   hit` stay apart.
 //!
 //! Each view collapses repeated letters (`fuuuuck`) into one byte with a run length, so a
 //! term matches however many times a letter is repeated but never with fewer repeats than it
@@ -54,6 +58,7 @@ use crate::verdict::Span;
 mod equivalence;
 #[cfg(test)]
 mod reference;
+mod split;
 
 /// Unit classes.
 pub(crate) const ALPHA: u8 = 0;
@@ -563,6 +568,9 @@ pub(crate) struct FoldBuffers {
     pub word: View,
     pub leet: View,
     pub joined: View,
+    /// Words cut in two, joined back (see `split.rs`); built by
+    /// [`build_split_view`](Self::build_split_view), not by the fold.
+    pub split: View,
     pub stats: FoldStats,
     /// The input did not fit in the buffers and was folded only in part.
     pub truncated: bool,
@@ -589,6 +597,7 @@ impl FoldBuffers {
             word: View::with_words(view_cap, true),
             leet: View::with_capacity(view_cap, true),
             joined: View::with_capacity(view_cap, true),
+            split: View::with_capacity(view_cap, true),
             stats: FoldStats::default(),
             truncated: false,
             plain_built: false,
@@ -602,6 +611,7 @@ impl FoldBuffers {
         self.reset();
         self.fold_general(input);
         self.ensure_plain(input);
+        self.build_split_view(input);
     }
 
     fn reset(&mut self) {
@@ -2077,6 +2087,8 @@ pub struct Folded {
     pub leet: String,
     /// The joined view (single letters joined), collapsed.
     pub joined: String,
+    /// The split view (words cut in two, joined back: `fu ck`, `bi.tch`), collapsed.
+    pub split: String,
     /// For each byte of `word`, the span of the original it came from.
     pub word_spans: Vec<Span>,
     /// What folding undid.
@@ -2151,6 +2163,12 @@ impl<'a> FoldedRef<'a> {
         self.buffers.joined.as_str()
     }
 
+    /// The split view (words cut in two, joined back: `fu ck`, `bi.tch`), collapsed.
+    #[must_use]
+    pub fn split(&self) -> &'a str {
+        self.buffers.split.as_str()
+    }
+
     /// The original span of byte `i` of [`word`](Self::word).
     #[must_use]
     pub fn word_span(&self, i: usize) -> Span {
@@ -2193,6 +2211,7 @@ pub fn fold(text: &str) -> Folded {
         word_collapsed: buffers.word.as_str().to_owned(),
         leet: buffers.leet.as_str().to_owned(),
         joined: buffers.joined.as_str().to_owned(),
+        split: buffers.split.as_str().to_owned(),
         word_spans: (0..plain.text.len())
             .map(|i| plain.span(i, i + 1))
             .collect(),

@@ -516,6 +516,11 @@ impl Matcher {
                 self.search(a, &fold.joined, View::Joined, &live, out);
             }
         }
+        if let Some(a) = &self.word {
+            if fold.build_split_view(input) {
+                self.search(a, &fold.split, View::Split, &live, out);
+            }
+        }
         // A word view cut short may lack a gate literal of a match in the rest of the text.
         let all = fold.word.full;
         if !self.regexes.is_empty() && (self.ungated || out.plain_wanted || all) {
@@ -609,6 +614,8 @@ impl Matcher {
                 }
                 let fits = if which == View::Joined {
                     joined_fit(view, s, e, &u.runs, u.wildcard)
+                } else if which == View::Split {
+                    split_fit(view, s, e, &u.runs, u.wildcard)
                 } else {
                     runs_fit(&view.meta[s..e], &u.runs) && boundaries_fit(view, s, e, u.wildcard)
                 };
@@ -800,6 +807,22 @@ fn boundaries_fit(view: &FoldView, s: usize, e: usize, wildcard: Wildcard) -> bo
     let meta = &view.meta;
     (wildcard.leading || meta[s].flags & TOKEN_START != 0)
         && (wildcard.trailing || meta[e - 1].flags & TOKEN_END != 0)
+}
+
+/// In the split view a match must start where a piece starts (whatever its wildcard:
+/// `this.hit` does not hold "shit"), hold the cut between two pieces (a piece alone is a word
+/// the word view has searched), and end where a piece ends unless written `term*`. A letter
+/// repeated across a cut is one run (`as.shole`), so at the edges of the match a run may be
+/// longer than the term writes: the rest belongs to the piece beside it (`is sh it`).
+fn split_fit(view: &FoldView, s: usize, e: usize, pattern_runs: &[u8], wildcard: Wildcard) -> bool {
+    let meta = &view.meta;
+    let n = e - s;
+    meta[s].flags & TOKEN_START != 0
+        && (wildcard.trailing || meta[e - 1].flags & TOKEN_END != 0)
+        && meta[s + 1..e].iter().any(|m| m.flags & TOKEN_START != 0)
+        && meta[s].run >= pattern_runs[0]
+        && meta[e - 1].run >= pattern_runs[n - 1]
+        && (n <= 2 || runs_fit(&meta[s + 1..e - 1], &pattern_runs[1..n - 1]))
 }
 
 /// In the joined view every letter was written as its own word, so letters of the run
