@@ -113,13 +113,8 @@ impl FoldBuffers {
         let mut first = None;
         // The previous word: its bytes in the view, and where it ends in the original.
         let (mut ps, mut pe, mut prev_end) = (0, 0, usize::MAX);
-        for (k, &w) in words.iter().enumerate() {
-            let s = (w & !WORD_HAS_RUN) as usize;
-            // Words are one space apart; the last ends the view (a full view may cut it).
-            let e = match words.get(k + 1) {
-                Some(&next) => ((next & !WORD_HAS_RUN) as usize - 1).min(text.len()),
-                None => text.len(),
-            };
+        for k in 0..words.len() {
+            let (s, e) = word_bytes(text.len(), words, k);
             if s >= e {
                 continue;
             }
@@ -159,12 +154,8 @@ impl FoldBuffers {
 fn may_hold_cut(input: &[u8], text: &[u8], meta: &[super::Meta], words: &[u32]) -> bool {
     let apart = |b: u8| b.is_ascii_whitespace() || b == b'\'';
     let mut prev_end = usize::MAX;
-    for (k, &w) in words.iter().enumerate() {
-        let s = (w & !WORD_HAS_RUN) as usize;
-        let e = match words.get(k + 1) {
-            Some(&next) => ((next & !WORD_HAS_RUN) as usize - 1).min(text.len()),
-            None => text.len(),
-        };
+    for k in 0..words.len() {
+        let (s, e) = word_bytes(text.len(), words, k);
         if s >= e {
             continue;
         }
@@ -202,17 +193,24 @@ fn joins(gap: &[u8], text: &[u8], (ps, pe): (usize, usize), (s, e): (usize, usiz
         && text[s..e].iter().all(u8::is_ascii_lowercase)
 }
 
+/// Bytes `s..e` of word `k` of a view of `len` bytes whose words start at `words`: words
+/// are one space apart, and the last ends the view (a full view may cut it).
+#[inline]
+fn word_bytes(len: usize, words: &[u32], k: usize) -> (usize, usize) {
+    let s = (words[k] & !WORD_HAS_RUN) as usize;
+    let e = match words.get(k + 1) {
+        Some(&next) => ((next & !WORD_HAS_RUN) as usize - 1).min(len),
+        None => len,
+    };
+    (s, e)
+}
+
 /// Writes the words `first..last` (at least two) of `word` into `split` as one compound,
 /// followed by a space.
 fn write_compound(split: &mut View, word: &View, first: usize, last: usize) {
     debug_assert!(last >= first + 2);
     for k in first..last {
-        let s = (word.words[k] & !WORD_HAS_RUN) as usize;
-        let e = word
-            .words
-            .get(k + 1)
-            .map_or(word.text.len(), |&next| (next & !WORD_HAS_RUN) as usize - 1)
-            .min(word.text.len());
+        let (s, e) = word_bytes(word.text.len(), &word.words, k);
         for i in s..e {
             let mut m = word.meta[i];
             m.flags &= !(TOKEN_START | TOKEN_END);
