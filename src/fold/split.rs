@@ -106,14 +106,15 @@ impl FoldBuffers {
         }
         let word = &self.word;
         let (text, meta, words) = (&word.text[..], &word.meta[..], &word.words[..]);
-        if !may_hold_cut(input, text, meta, words) {
+        // No cut is possible before the word the test points at.
+        let Some(from) = may_hold_cut(input, text, meta, words) else {
             return false;
-        }
+        };
         // The first word of the compound being read, if any.
         let mut first = None;
         // The previous word: its bytes in the view, and where it ends in the original.
         let (mut ps, mut pe, mut prev_end) = (0, 0, usize::MAX);
-        for k in 0..words.len() {
+        for k in from..words.len() {
             let (s, e) = word_bytes(text.len(), words, k);
             if s >= e {
                 continue;
@@ -148,31 +149,37 @@ impl FoldBuffers {
 }
 
 /// Whether the word view (`text`, `meta`, word starts `words`) of `input` may hold a cut
-/// word: a word that is a fragment (what a cut at a space needs), or two words with neither
-/// a space nor an apostrophe at either end of the original bytes between them (what a cut by
-/// a separator needs). One step a word, most of them a length test and two comparisons.
-fn may_hold_cut(input: &[u8], text: &[u8], meta: &[super::Meta], words: &[u32]) -> bool {
+/// word, and the first word a cut may follow: a word that is a fragment (what a cut at a
+/// space needs), or two words with neither a space nor an apostrophe at either end of the
+/// original bytes between them (what a cut by a separator needs). One step a word, most of
+/// them a length test and two comparisons; a layout it does not expect answers from the
+/// start (the full build decides).
+fn may_hold_cut(input: &[u8], text: &[u8], meta: &[super::Meta], words: &[u32]) -> Option<usize> {
     let apart = |b: u8| b.is_ascii_whitespace() || b == b'\'';
-    let mut prev_end = usize::MAX;
-    for k in 0..words.len() {
-        let (s, e) = word_bytes(text.len(), words, k);
-        if s >= e {
-            continue;
+    let (&first, rest) = words.split_first()?;
+    let mut prev = (first & !WORD_HAS_RUN) as usize;
+    for (k, &w) in rest.iter().enumerate() {
+        // `w` is word `k + 1`; a cut after word `k - 1` is the earliest a fragment at word `k`
+        // allows.
+        let s = (w & !WORD_HAS_RUN) as usize;
+        // The previous word is `prev..s - 1`: words are one space apart.
+        if s < prev + 2 || s + 1 > text.len() {
+            return Some(0);
         }
-        if e - s == 2 && is_fragment(&text[s..e]) {
-            return true;
+        if s - 1 - prev == 2 && is_fragment(&text[prev..prev + 2]) {
+            return Some(k.saturating_sub(1));
         }
-        let start = meta[s].start as usize;
-        if prev_end < start {
-            if let (Some(&a), Some(&z)) = (input.get(prev_end), input.get(start - 1)) {
-                if !apart(a) && !apart(z) {
-                    return true;
+        let (end, start) = (meta[s - 2].end as usize, meta[s].start as usize);
+        if end < start {
+            if let (Some(&x), Some(&y)) = (input.get(end), input.get(start - 1)) {
+                if !apart(x) && !apart(y) {
+                    return Some(k);
                 }
             }
         }
-        prev_end = meta[e - 1].end as usize;
+        prev = s;
     }
-    false
+    (text.len() == prev + 2 && is_fragment(&text[prev..])).then(|| words.len().saturating_sub(2))
 }
 
 /// Whether the word-view words at bytes `ps..pe` and `s..e` (the next word), with the
