@@ -48,6 +48,13 @@ pub struct Policy {
     /// A level per category (indexed by `Category as usize`), like Twitch AutoMod's: when
     /// set, it replaces `review_at` and `block_at` for hits of that category.
     pub levels: [Option<Level>; 6],
+    /// The fewest words (of the folded word view) a message needs for the text models (spam,
+    /// toxicity) to score it (default 2); a shorter message is left to the rules. A
+    /// bag-of-words model trained on sentences weighs a word alone as strongly as it can: the
+    /// default toxicity model flags `nobody`, `player` or `our` sent alone, and misses `trash`
+    /// or `loser` alone, while rules list the words that offend on their own. `0` or `1`
+    /// scores every message with text. The whisper model, which judges the sender, ignores it.
+    pub models_min_words: u8,
 }
 
 /// How strictly one category is moderated, 0 (off) to 4 (strictest), like Twitch AutoMod.
@@ -91,7 +98,7 @@ impl Level {
 impl Default for Policy {
     /// Any listed term makes a line at least `review`, severe terms `block`; spam from 0.5
     /// is reviewed and from 0.95 blocked; toxicity from 0.5 is reviewed; whisper spam from
-    /// 0.5 is reviewed and from 0.99 blocked.
+    /// 0.5 is reviewed and from 0.99 blocked; the text models score lines of two words or more.
     fn default() -> Self {
         Policy {
             review_at: Severity::Mild,
@@ -103,6 +110,7 @@ impl Default for Policy {
             toxicity_block_at: None,
             whisper_review_at: Some(0.5),
             whisper_block_at: Some(0.99),
+            models_min_words: 2,
         }
     }
 }

@@ -555,8 +555,10 @@ impl Filter {
         let kind = message.message_kind();
         let whisper = self.whisper_scoring(message);
         // An empty message has no text for the text models to judge (a model's intercept alone
-        // is not a judgement of it); the whisper model judges the sender, not the text.
-        let has_text = !message.text().is_empty();
+        // is not a judgement of it), and a word alone too little (see
+        // `Policy::models_min_words`); the whisper model judges the sender, not the text.
+        let has_text = !message.text().is_empty()
+            && scratch.fold.word.words.len() >= usize::from(self.policy(kind).models_min_words);
         let (spam, toxicity) = if has_text {
             (inner.spam.as_ref(), inner.toxicity.as_ref())
         } else {
@@ -783,6 +785,33 @@ impl Filter {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
+    /// Why the text models did not score a message with text, if they did not: it has fewer
+    /// words than the policy's `models_min_words`.
+    fn too_short_for_the_models(
+        &self,
+        message: &Message<'_>,
+        text: &str,
+        scores: ModelScores,
+    ) -> Option<String> {
+        let loaded = self.inner.spam.is_some() || self.inner.toxicity.is_some();
+        if !loaded
+            || message.text().is_empty()
+            || scores.spam.is_some()
+            || scores.toxicity.is_some()
+        {
+            return None;
+        }
+        let words = fold::fold(text)
+            .word_collapsed
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .count();
+        Some(format!(
+            "spam and toxicity models not scored: {words} word(s), fewer than {} (models_min_words)",
+            self.policy(message.message_kind()).models_min_words
+        ))
+    }
+
     /// Explains the verdict on a message: folded views, each hit with its rule, the model
     /// scores with the features that weighed most (linear models) or the path taken (a
     /// decision tree), and the reason for the action. For tools; allocates.
@@ -856,6 +885,7 @@ impl Filter {
                 "whisper model not scored: the whisper has no sender-tracker signals".to_owned(),
             );
         }
+        reasons.extend(self.too_short_for_the_models(message, &text, scores));
         if hits.is_empty() {
             reasons.insert(0, "no rule matched".to_owned());
         }

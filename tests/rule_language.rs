@@ -279,3 +279,24 @@ fn alternatives_stand_for_every_choice() {
         );
     }
 }
+
+/// `models_min_words` sets the fewest words the text models score, per kind; a value that is
+/// not a count is an error at its column.
+#[test]
+fn policy_sets_the_fewest_words_the_models_score() {
+    let mut rules = RuleSet::new();
+    rules
+        .add_file("p.rules", "policy: whisper models_min_words=5\n")
+        .unwrap();
+    let filter = FilterBuilder::new().rules(rules).build().unwrap();
+    assert_eq!(filter.config().whisper.models_min_words, 5);
+    assert_eq!(filter.config().chat.models_min_words, 2);
+    let mut bad = RuleSet::new();
+    let errors = bad.try_add_file("p.rules", "policy: models_min_words=many\n");
+    assert!(
+        errors[0].message().contains("invalid word count `many`"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!((errors[0].line(), errors[0].column()), (1, 26));
+}

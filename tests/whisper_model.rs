@@ -185,7 +185,8 @@ fn without_tracker_signals_the_whisper_model_does_not_score() {
         for w in stream(path).iter().filter(|w| !w.spam) {
             let v = filter.check_with(&mut scratch, &w.message());
             assert_eq!(v.scores().whisper, None, "{}", w.text);
-            assert!(v.scores().spam.is_some());
+            // (The text models skip a whisper of one word, like `hi`.)
+            assert!(v.scores().spam.is_some() || !w.text.trim().contains(' '));
             checked += 1;
             young_first_contacts += usize::from(w.account_age_days < 4 && w.first_contact);
         }

@@ -299,6 +299,9 @@ impl RuleSet {
                 for &(category, level) in &d.levels {
                     policy.levels[category as usize] = Some(level);
                 }
+                if let Some(n) = d.models_min_words {
+                    policy.models_min_words = n;
+                }
                 for &(key, bits) in &d.scores {
                     let t = bits.map(f32::from_bits);
                     match key {

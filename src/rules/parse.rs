@@ -145,6 +145,8 @@ pub(crate) struct PolicyDirective {
     /// Model thresholds: `(key, Some(probability))`, or `None` for `never`.
     pub scores: Vec<(ScoreKey, Option<u32>)>,
     pub levels: Vec<(Category, crate::decide::Level)>,
+    /// `models_min_words`.
+    pub models_min_words: Option<u8>,
 }
 
 /// One parsed rule line.
@@ -380,6 +382,7 @@ impl LineParser<'_> {
             block_at: None,
             scores: Vec::new(),
             levels: Vec::new(),
+            models_min_words: None,
         };
         let before = self.errors.len();
         for (i, w) in words.iter().enumerate() {
@@ -403,6 +406,7 @@ impl LineParser<'_> {
             && d.block_at.is_none()
             && d.scores.is_empty()
             && d.levels.is_empty()
+            && d.models_min_words.is_none()
         {
             let col = self.column_of(at);
             self.error(col, format!("`{keyword}` sets nothing; expected e.g. `policy: whisper block_at=moderate` or `level: slur=4`"));
@@ -476,11 +480,19 @@ impl LineParser<'_> {
                     ),
                 ),
             }
+        } else if key == "models_min_words" {
+            match value.parse::<u8>() {
+                Ok(n) => d.models_min_words = Some(n),
+                Err(_) => self.error(
+                    value_column,
+                    format!("invalid word count `{value}`; expected a whole number from 0 to 255"),
+                ),
+            }
         } else if !matches!(key, "review_at" | "block_at") {
             self.error_with_hint(
                 w.column,
-                format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at, toxicity_block_at, whisper_review_at or whisper_block_at"),
-                did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at", "whisper_review_at", "whisper_block_at"]),
+                format!("unknown policy key `{key}`; expected review_at, block_at, spam_review_at, spam_block_at, toxicity_review_at, toxicity_block_at, whisper_review_at, whisper_block_at or models_min_words"),
+                did_you_mean(key, &["review_at", "block_at", "spam_review_at", "spam_block_at", "toxicity_review_at", "toxicity_block_at", "whisper_review_at", "whisper_block_at", "models_min_words"]),
             );
         } else {
             let severity = if value == "never" {
