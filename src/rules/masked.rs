@@ -220,8 +220,10 @@ impl Walk<'_> {
     }
 }
 
-/// As the automata's `runs_fit`: a letter written `run` times fits one the term writes
-/// `want` times when the counts agree, or when it is a deliberate repeat (three or more).
+/// A letter written `run` times fits one the term writes `want` times when the counts
+/// agree, or when it is a deliberate repeat (three or more). Stricter than the automata's
+/// `runs_fit`, which also lets a single letter be doubled: in a masked word the letters
+/// shown must spell the term's length exactly, or `b**aa` would hide `basa`.
 fn fits(run: u8, want: u8) -> bool {
     run == want || (run > want && run >= 3)
 }

@@ -771,13 +771,22 @@ fn push_raw(out: &mut MatchBuffers, hit: RawHit, rules: &[Rule]) {
 }
 
 /// Whether the repeated letters of the text fit the term: each run is as long as the term
-/// writes it, or is a deliberate repetition (three or more) of it. A letter merely doubled
-/// does not count as repetition, or `assess` would be `asses` with one more `s`.
+/// writes it, or longer: a letter the term writes once may be doubled (`fuuck`, `biitch`),
+/// and any letter repeated three times or more. A letter the term doubles is never matched
+/// by one (`ass` does not match `as`). Dictionary words that double a letter of a term
+/// (`assess`, `shiitake`, `rapper`) are on the generated allow list.
 #[inline]
 fn runs_fit(text: &[Meta], pattern_runs: &[u8]) -> bool {
     text.iter()
         .zip(pattern_runs)
-        .all(|(m, &p)| m.run == p || (m.run > p && m.run >= 3))
+        .all(|(m, &p)| run_fits(m.run, p))
+}
+
+/// Whether a letter written `run` times fits one the term writes `want` times (see
+/// [`runs_fit`]).
+#[inline]
+fn run_fits(run: u8, want: u8) -> bool {
+    run == want || (run > want && (want == 1 || run >= 3))
 }
 
 /// The original span of a hit. A wildcard term covers the whole word it sits in (`fvck1ng`,
