@@ -790,7 +790,7 @@ impl Filter {
     fn too_short_for_the_models(
         &self,
         message: &Message<'_>,
-        text: &str,
+        folded: &Folded,
         scores: ModelScores,
     ) -> Option<String> {
         let loaded = self.inner.spam.is_some() || self.inner.toxicity.is_some();
@@ -801,7 +801,7 @@ impl Filter {
         {
             return None;
         }
-        let words = fold::fold(text)
+        let words = folded
             .word_collapsed
             .split(' ')
             .filter(|w| !w.is_empty())
@@ -823,6 +823,7 @@ impl Filter {
     pub fn explain(&self, message: &Message<'_>) -> Explanation {
         let verdict = self.check(message);
         let text = String::from_utf8_lossy(message.text()).into_owned();
+        let folded = fold::fold(&text);
         let hits = verdict
             .hits()
             .iter()
@@ -885,7 +886,7 @@ impl Filter {
                 "whisper model not scored: the whisper has no sender-tracker signals".to_owned(),
             );
         }
-        reasons.extend(self.too_short_for_the_models(message, &text, scores));
+        reasons.extend(self.too_short_for_the_models(message, &folded, scores));
         if hits.is_empty() {
             reasons.insert(0, "no rule matched".to_owned());
         }
@@ -912,7 +913,7 @@ impl Filter {
             };
         Explanation {
             sender: *message.sender_context(),
-            folded: fold::fold(&text),
+            folded,
             hits,
             reason: reasons.join("; "),
             verdict,

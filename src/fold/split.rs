@@ -89,6 +89,12 @@ fn is_fragment(word: &[u8], entry: u32) -> bool {
     }
 }
 
+/// Whether an original byte between two words keeps them apart whatever else is there: a
+/// space, or an apostrophe (`he'll`, `who're`: it joins contractions, not pieces).
+fn apart(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'\'' | b'`')
+}
+
 /// Whether the original bytes between two pieces cut one word: a separator of at most eight
 /// bytes (`.`, `-`, `_`, `*`, an emoji) with no space, no apostrophe (`he'll`) and none of
 /// the characters of addresses and mentions (`/ : @ # & = ? %`: `http://t.co`, `me@mail`);
@@ -101,10 +107,9 @@ fn cut(gap: &[u8], spaced: bool) -> bool {
         return spaced;
     }
     gap.len() <= 8
-        && !gap.iter().any(|&b| {
-            b.is_ascii_whitespace()
-                || matches!(b, b'\'' | b'`' | b'/' | b':' | b'@' | b'#' | b'&' | b'=' | b'?' | b'%')
-        })
+        && !gap
+            .iter()
+            .any(|&b| apart(b) || matches!(b, b'/' | b':' | b'@' | b'#' | b'&' | b'=' | b'?' | b'%'))
         // U+2018, U+2019 (quotation marks used as apostrophes), U+00B4 (acute accent)
         && !gap.windows(3).any(|w| matches!(w, [0xE2, 0x80, 0x98 | 0x99]))
         && !gap.windows(2).any(|w| w == [0xC2, 0xB4])
@@ -172,7 +177,6 @@ impl FoldBuffers {
 /// them a length test and two comparisons; a layout it does not expect answers from the
 /// start (the full build decides).
 fn may_hold_cut(input: &[u8], text: &[u8], meta: &[super::Meta], words: &[u32]) -> Option<usize> {
-    let apart = |b: u8| b.is_ascii_whitespace() || b == b'\'';
     let (&first, rest) = words.split_first()?;
     let (mut prev, mut prev_entry) = ((first & !WORD_HAS_RUN) as usize, first);
     for (k, &w) in rest.iter().enumerate() {
